@@ -1,0 +1,236 @@
+/**
+ * The coordinator. It validates a batch once, runs small batches inline, and splits larger ones
+ * into row chunks for the piscina pool; workers write straight into the shared output at their
+ * rows, so the result is in input order by construction.
+ */
+import type { Piscina } from 'piscina';
+import { Errors } from '../errors.js';
+import { createPlan, forwardRows, type ForwardPlan, type KernelModel } from '../kernels/forward.js';
+import { Matrix } from '../matrix.js';
+import { isModel, kernelModelOf, type Model } from '../model/model.js';
+import { Gate } from './gate.js';
+import { toInputMatrix, type PredictInput } from './input.js';
+import { fillOptions, type EngineOptions, type FilledOptions } from './options.js';
+import { planChunkRows } from './planner.js';
+import { createPool } from './pool.js';
+import { predictStream, type StreamOptions, type StreamSource } from './stream.js';
+import type { ChunkTask } from './task.js';
+
+export interface PredictOptions {
+  signal?: AbortSignal;
+}
+
+export interface EngineStats {
+  threads: number;
+  /** Pool tasks completed. */
+  tasks: number;
+  /** Rows scored (inline and pooled). */
+  rows: number;
+  /** predict() calls that finished successfully, and how many of them ran inline. */
+  calls: number;
+  inlineCalls: number;
+  /** Tasks re-run after a worker failed (each task is retried at most once). */
+  retries: number;
+  /** Tasks in the pool now (running or queued), the most there ever were, and the bound. */
+  inFlight: number;
+  peakInFlight: number;
+  maxInFlight: number;
+  /** Tasks waiting in the engine for room in the pool. */
+  waiting: number;
+  /** Resolved options. */
+  chunkRows: number | 'auto';
+  inlineBelowRows: number;
+  kernel: 'js';
+}
+
+export interface Engine extends AsyncDisposable {
+  readonly model: Model;
+  predict(input: PredictInput, options?: PredictOptions): Promise<Matrix>;
+  predictStream(source: StreamSource, options?: StreamOptions): AsyncIterable<Matrix>;
+  stats(): EngineStats;
+  close(): Promise<void>;
+}
+
+function checkSignal(options: PredictOptions | undefined, arg: string): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) throw Errors.type(arg, 'an object', options);
+  const s = options.signal;
+  if (s !== undefined && !(s instanceof AbortSignal)) throw Errors.type(`${arg}.signal`, 'an AbortSignal', s);
+  return s;
+}
+
+class PoolEngine implements Engine {
+  readonly model: Model;
+  readonly #kernel: KernelModel;
+  readonly #options: FilledOptions;
+  readonly #pool: Piscina;
+  readonly #gate: Gate;
+  #inlinePlan: ForwardPlan | undefined;
+  #closing: Promise<void> | undefined;
+  #active = 0;
+  #idle: (() => void) | undefined;
+  #counts = { tasks: 0, rows: 0, calls: 0, inlineCalls: 0, retries: 0 };
+
+  constructor(model: Model, options: FilledOptions) {
+    this.model = model;
+    this.#options = options;
+    this.#kernel = kernelModelOf(model);
+    this.#pool = createPool(this.#kernel, {
+      threads: options.threads,
+      maxQueue: options.maxQueue,
+      idleTimeout: options.idleTimeout,
+    });
+    // A worker error with no task to blame is reported by piscina as an 'error' event; without a
+    // listener it would crash the process. The failed tasks themselves reject (and are retried).
+    this.#pool.on('error', () => {});
+    this.#gate = new Gate(options.threads + options.maxQueue);
+  }
+
+  /** Resolves when every worker has started (so start-up errors surface here, not mid-batch). */
+  async warmUp(): Promise<void> {
+    const x = Matrix.alloc(this.#options.threads, this.model.inputs, this.model.dtype);
+    const out = Matrix.alloc(this.#options.threads, this.model.outputs, this.model.dtype);
+    await Promise.all(Array.from({ length: this.#options.threads }, (_, i) =>
+      this.#pool.run(this.#task(x, out, i, i + 1, undefined))));
+  }
+
+  async predict(input: PredictInput, options?: PredictOptions): Promise<Matrix> {
+    if (this.#closing) throw Errors.closed('predict');
+    const signal = checkSignal(options, 'options');
+    if (signal?.aborted) throw Errors.aborted(signal.reason);
+    const x = toInputMatrix(input, this.model);
+    const out = Matrix.alloc(x.rows, this.model.outputs, this.model.dtype);
+    if (x.rows === 0) return out;
+    this.#active++;
+    try {
+      if (x.rows < this.#options.inlineBelowRows) {
+        this.#inlinePlan ??= createPlan(this.#kernel);
+        forwardRows(this.#inlinePlan, x.data, 0, out.data, 0, 0, x.rows);
+        this.#counts.inlineCalls++;
+      } else {
+        await this.#runPooled(x, out, signal);
+      }
+      this.#counts.calls++;
+      this.#counts.rows += x.rows;
+      return out;
+    } finally {
+      if (--this.#active === 0) this.#idle?.();
+    }
+  }
+
+  predictStream(source: StreamSource, options?: StreamOptions): AsyncIterable<Matrix> {
+    return predictStream(this, source, options, 2 * this.#options.threads);
+  }
+
+  #task(x: Matrix, out: Matrix, r0: number, r1: number, cancel: SharedArrayBuffer | undefined): ChunkTask {
+    return {
+      modelId: this.#kernel.id,
+      x: x.data.buffer as SharedArrayBuffer,
+      xByteOffset: x.data.byteOffset,
+      out: out.data.buffer as SharedArrayBuffer,
+      r0, r1, rows: x.rows, cancel,
+    };
+  }
+
+  async #runPooled(x: Matrix, out: Matrix, signal: AbortSignal | undefined): Promise<void> {
+    const rows = x.rows;
+    const chunk = planChunkRows(rows, this.model.costPerRow, this.#options.threads, this.#options.chunkRows);
+    const cancelBuf = signal ? new SharedArrayBuffer(4) : undefined;
+    const cancel = cancelBuf ? new Int32Array(cancelBuf) : undefined;
+    let failure: unknown;
+    let pending = 0;
+    let settle: (() => void) | undefined;
+    const onAbort = () => {
+      if (cancel) Atomics.store(cancel, 0, 1);
+      failure ??= Errors.aborted(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for (let r0 = 0; r0 < rows && failure === undefined; r0 += chunk) {
+        try {
+          await this.#gate.acquire(signal);
+        } catch (e) {
+          failure ??= e;
+          break;
+        }
+        const r1 = Math.min(rows, r0 + chunk);
+        pending++;
+        this.#runTask(this.#task(x, out, r0, r1, cancelBuf), signal)
+          .then(
+            () => { this.#counts.tasks++; },
+            (e: unknown) => {
+              failure ??= e;
+              if (cancel) Atomics.store(cancel, 0, 1); // the call has failed: stop its other chunks early
+            },
+          )
+          .finally(() => {
+            this.#gate.release();
+            if (--pending === 0) settle?.();
+          });
+      }
+      if (pending > 0) await new Promise<void>((resolve) => { settle = resolve; });
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  /** Runs one task; if its worker fails (crashes, exits, throws), runs it once more. */
+  async #runTask(task: ChunkTask, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await this.#pool.run(task);
+      return;
+    } catch (first) {
+      if (signal?.aborted) throw Errors.aborted(signal.reason);
+      this.#counts.retries++;
+      try {
+        await this.#pool.run(task);
+      } catch (second) {
+        throw Errors.worker(task.r0, task.r1, task.rows, second ?? first);
+      }
+    }
+  }
+
+  stats(): EngineStats {
+    return {
+      threads: this.#options.threads,
+      ...this.#counts,
+      inFlight: this.#gate.held,
+      peakInFlight: this.#gate.peak,
+      maxInFlight: this.#gate.capacity,
+      waiting: this.#gate.waiting,
+      chunkRows: this.#options.chunkRows,
+      inlineBelowRows: this.#options.inlineBelowRows,
+      kernel: 'js',
+    };
+  }
+
+  /** Stops taking work, lets calls already started finish, then shuts the workers down. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (this.#active > 0) await new Promise<void>((resolve) => { this.#idle = resolve; });
+      await this.#pool.destroy();
+    })();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * Creates an engine for `model`: a pool of worker threads that each hold the model's packed
+ * weights (shared, not copied). Resolves once every worker has started.
+ */
+export async function createEngine(model: Model, options?: EngineOptions): Promise<Engine> {
+  if (!isModel(model)) throw Errors.type('model', 'a Model from defineModel() or loadModel()', model);
+  const engine = new PoolEngine(model, fillOptions(options, model.costPerRow));
+  try {
+    await engine.warmUp();
+  } catch (e) {
+    await engine.close().catch(() => {});
+    throw new Error(`forwardpool: the worker threads failed to start: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  return engine;
+}

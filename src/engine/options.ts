@@ -1,0 +1,50 @@
+/** Engine options as the caller gives them, and as the engine uses them after defaults and checks. */
+import { availableParallelism } from 'node:os';
+import { Errors } from '../errors.js';
+import { defaultInlineBelowRows } from './planner.js';
+
+export interface EngineOptions {
+  /** Worker threads; default os.availableParallelism(). */
+  threads?: number;
+  /** Rows per pool task, or 'auto' (default) to plan from the model's cost per row. */
+  chunkRows?: number | 'auto';
+  /** Tasks that may wait in the pool's queue beyond one running per thread; default 4 x threads. Further tasks wait in the engine. */
+  maxQueue?: number;
+  /** Batches with fewer rows run on the calling thread; default from the model's cost per row. */
+  inlineBelowRows?: number;
+  /** Milliseconds an idle worker above the minimum is kept; default 60 000. */
+  idleTimeout?: number;
+}
+
+export interface FilledOptions {
+  threads: number;
+  chunkRows: number | 'auto';
+  maxQueue: number;
+  inlineBelowRows: number;
+  idleTimeout: number;
+}
+
+const KEYS = new Set(['threads', 'chunkRows', 'maxQueue', 'inlineBelowRows', 'idleTimeout']);
+
+function int(value: unknown, arg: string, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw Errors.type(`options.${arg}`, `an integer >= ${min}`, value);
+  if (value < min) throw Errors.range(`options.${arg}`, `an integer >= ${min}`, value);
+  return value;
+}
+
+export function fillOptions(options: EngineOptions | undefined, costPerRow: number): FilledOptions {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw Errors.type('options', 'an object', options);
+  for (const key of Object.keys(options)) {
+    if (!KEYS.has(key)) throw Errors.type('options', `an object with keys ${[...KEYS].join(', ')}`, `an object with key ${JSON.stringify(key)}`);
+  }
+  const threads = options.threads === undefined ? availableParallelism() : int(options.threads, 'threads', 1);
+  if (threads > 256) throw Errors.range('options.threads', 'an integer from 1 to 256', threads);
+  const chunkRows = options.chunkRows === undefined || options.chunkRows === 'auto' ? 'auto' : int(options.chunkRows, 'chunkRows', 1);
+  const maxQueue = options.maxQueue === undefined ? 4 * threads : int(options.maxQueue, 'maxQueue', 0);
+  const inlineBelowRows = options.inlineBelowRows === undefined
+    ? defaultInlineBelowRows(costPerRow)
+    : int(options.inlineBelowRows, 'inlineBelowRows', 0);
+  const idleTimeout = options.idleTimeout === undefined ? 60_000 : int(options.idleTimeout, 'idleTimeout', 0);
+  return { threads, chunkRows, maxQueue, inlineBelowRows, idleTimeout };
+}

@@ -1,0 +1,10 @@
+export type { DType, ActivationName, ActivationSpec, LayerSpec, ModelSpec, FloatArray } from './types.js';
+export { defineModel, Model, type LayerInfo } from './model/model.js';
+export { ACTIVATION_NAMES, type ResolvedActivation } from './model/activations.js';
+export { Matrix } from './matrix.js';
+export { createEngine, type Engine, type EngineStats, type PredictOptions } from './engine/engine.js';
+export type { EngineOptions } from './engine/options.js';
+export type { StreamOptions, StreamSource } from './engine/stream.js';
+export type { PredictInput } from './engine/input.js';
+export { argmaxRows } from './kernels/argmax.js';
+export { AbortError, ModelFormatError, WorkerError, EngineClosedError } from './errors.js';

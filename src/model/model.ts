@@ -1,0 +1,221 @@
+/** `defineModel`: validates a model description once and freezes it into a `Model`. */
+import { Errors } from '../errors.js';
+import { Act } from '../kernels/activations.js';
+import { packModel, type KernelModel } from '../kernels/forward.js';
+import { arrayOf, type DType, type FloatArray, type ModelSpec } from '../types.js';
+import { activationLabel, resolveActivation, type ResolvedActivation } from './activations.js';
+
+/** What a model tells about one of its layers. */
+export interface LayerInfo {
+  readonly inputs: number;
+  readonly units: number;
+  readonly activation: ResolvedActivation;
+  /** False when the spec omitted the bias (it is then all zeros). */
+  readonly hasBias: boolean;
+}
+
+interface LayerData extends LayerInfo {
+  readonly weights: FloatArray; // row-major inputs x units, in the model's dtype
+  readonly bias: FloatArray;
+}
+
+/** Rough cost of one activation evaluation, in multiply-add equivalents (for the chunk planner). */
+const ACT_COST: Record<number, number> = {
+  [Act.identity]: 0, [Act.relu]: 1, [Act.relu6]: 1, [Act.leaky_relu]: 1, [Act.hard_sigmoid]: 2,
+  [Act.softsign]: 4, [Act.elu]: 10, [Act.selu]: 10, [Act.sigmoid]: 12, [Act.silu]: 12, [Act.tanh]: 12,
+  [Act.softplus]: 20, [Act.gelu_tanh]: 16, [Act.gelu]: 40, [Act.softmax]: 14, [Act.log_softmax]: 14,
+};
+
+let nextModelId = 1;
+const kernels = new WeakMap<Model, KernelModel>();
+const layerData = new WeakMap<Model, readonly LayerData[]>();
+
+/** A validated, immutable multi-layer perceptron. Build one with `defineModel`. */
+export class Model {
+  /** Unique per process; workers cache their packed weights under it. */
+  readonly id: string;
+  readonly dtype: DType;
+  readonly inputs: number;
+  readonly outputs: number;
+  readonly layers: readonly LayerInfo[];
+  readonly inputNames: readonly string[] | undefined;
+  readonly labels: readonly string[] | undefined;
+  /** Weights plus biases that the spec gave. */
+  readonly paramCount: number;
+  /** Floating-point operations per row in the dense layers (2 per multiply-add). */
+  readonly flopsPerRow: number;
+  /** Planner's estimate of work per row, in multiply-add equivalents, activations and I/O included. */
+  readonly costPerRow: number;
+
+  /** @internal use defineModel */
+  constructor(dtype: DType, layers: LayerData[], inputNames?: string[], labels?: string[]) {
+    this.id = `model-${process.pid}-${nextModelId++}`;
+    this.dtype = dtype;
+    this.inputs = layers[0]!.inputs;
+    this.outputs = layers[layers.length - 1]!.units;
+    this.layers = Object.freeze(layers.map((l) => Object.freeze({
+      inputs: l.inputs, units: l.units, activation: l.activation, hasBias: l.hasBias,
+    })));
+    this.inputNames = inputNames ? Object.freeze([...inputNames]) : undefined;
+    this.labels = labels ? Object.freeze([...labels]) : undefined;
+    this.paramCount = layers.reduce((n, l) => n + l.inputs * l.units + (l.hasBias ? l.units : 0), 0);
+    this.flopsPerRow = layers.reduce((n, l) => n + 2 * l.inputs * l.units, 0);
+    this.costPerRow = layers.reduce((n, l) => n + l.inputs * l.units + l.units * (1 + (ACT_COST[l.activation.id] ?? 10)), 0)
+      + 2 * (this.inputs + this.outputs);
+    layerData.set(this, Object.freeze(layers));
+    Object.freeze(this);
+  }
+
+  /** True when the output layer produces probabilities (softmax, or sigmoid units). */
+  get isProbabilistic(): boolean {
+    return this.layers[this.layers.length - 1]!.activation.probabilities;
+  }
+
+  /** A copy of layer i's weights (row-major inputs x units) and bias. */
+  getWeights(i: number): { weights: FloatArray; bias: FloatArray } {
+    const layers = layerData.get(this)!;
+    if (!Number.isInteger(i) || i < 0 || i >= layers.length) {
+      throw Errors.range('layer index', `an integer in [0, ${layers.length})`, i);
+    }
+    return { weights: layers[i]!.weights.slice(), bias: layers[i]!.bias.slice() };
+  }
+
+  /** `MLP[4→5 relu→3 relu→1 sigmoid] float32, 43 params` */
+  toString(): string {
+    const parts = [String(this.inputs), ...this.layers.map((l) => `${l.units} ${activationLabel(l.activation)}`)];
+    return `MLP[${parts.join('→')}] ${this.dtype}, ${this.paramCount.toLocaleString('en-US')} params`;
+  }
+}
+
+/** The packed, shareable form of a model's weights (made once per model, then cached). */
+export function kernelModelOf(model: Model): KernelModel {
+  let km = kernels.get(model);
+  if (!km) {
+    const layers = layerData.get(model)!;
+    km = packModel(model.id, model.dtype, layers.map((l) => ({
+      inputs: l.inputs, units: l.units, weights: l.weights, bias: l.bias,
+      act: l.activation.id, alpha: l.activation.alpha, beta: l.activation.beta,
+    })));
+    kernels.set(model, km);
+  }
+  return km;
+}
+
+export function isModel(value: unknown): value is Model {
+  return value instanceof Model;
+}
+
+function isFloatArray(v: unknown): v is FloatArray {
+  return v instanceof Float32Array || v instanceof Float64Array;
+}
+
+/** Stores `value` into `out[index]` after checking it is a finite number that fits the dtype. */
+function put(out: FloatArray, index: number, value: unknown, where: () => string): void {
+  if (typeof value !== 'number') throw Errors.type(where(), 'a number', value);
+  if (!Number.isFinite(value)) throw Errors.range(where(), 'a finite number', value);
+  out[index] = value;
+  if (!Number.isFinite(out[index]!)) {
+    throw Errors.range(where(), 'a number within float32 range (|x| < 3.4e38)', value);
+  }
+}
+
+function readWeights(spec: Record<string, unknown>, i: number, dtype: DType): { weights: FloatArray; inputs: number; units: number } {
+  const arg = `layers[${i}].weights`;
+  const w = spec.weights;
+  const units = spec.units;
+  if (units !== undefined && (typeof units !== 'number' || !Number.isInteger(units) || units < 1)) {
+    throw Errors.range(`layers[${i}].units`, 'a positive integer', units);
+  }
+  const F = arrayOf(dtype);
+  if (isFloatArray(w)) {
+    if (units === undefined) {
+      throw new TypeError(`layers[${i}].units is required when ${arg} is a flat ${w.constructor.name} (row-major inputs x units), got: undefined`);
+    }
+    if (w.length === 0 || w.length % (units as number) !== 0) {
+      throw Errors.shape(`${arg} has ${w.length} values, which is not a positive multiple of layers[${i}].units (${units})`);
+    }
+    const out = new F(w.length);
+    for (let k = 0; k < w.length; k++) put(out, k, w[k], () => `${arg}[${k}]`);
+    return { weights: out, inputs: w.length / (units as number), units: units as number };
+  }
+  if (!Array.isArray(w)) {
+    throw Errors.type(arg, 'a number[][] ([inputs][units]) or a flat Float32Array/Float64Array', w);
+  }
+  if (w.length === 0) throw Errors.shape(`${arg} must have at least one row (one per input), got: an empty array`);
+  const first = w[0];
+  if (!Array.isArray(first) && !isFloatArray(first)) throw Errors.type(`${arg}[0]`, 'an array of numbers (one per unit)', first);
+  const n = first.length;
+  if (n === 0) throw Errors.shape(`${arg}[0] must have at least one value (one per unit), got: an empty array`);
+  if (units !== undefined && units !== n) {
+    throw Errors.shape(`layers[${i}].units is ${units} but ${arg}[0] has ${n} values`);
+  }
+  const out = new F(w.length * n);
+  for (let k = 0; k < w.length; k++) {
+    const row = w[k];
+    if (!Array.isArray(row) && !isFloatArray(row)) throw Errors.type(`${arg}[${k}]`, 'an array of numbers (one per unit)', row);
+    if (row.length !== n) throw Errors.shape(`${arg}[${k}] has ${row.length} values but ${arg}[0] has ${n}`);
+    for (let j = 0; j < n; j++) put(out, k * n + j, row[j], () => `${arg}[${k}][${j}]`);
+  }
+  return { weights: out, inputs: w.length, units: n };
+}
+
+function readBias(spec: Record<string, unknown>, i: number, units: number, dtype: DType): { bias: FloatArray; hasBias: boolean } {
+  const F = arrayOf(dtype);
+  const b = spec.bias;
+  if (b === undefined || b === null) return { bias: new F(units), hasBias: false };
+  if (!Array.isArray(b) && !isFloatArray(b)) throw Errors.type(`layers[${i}].bias`, 'a number[] or Float32Array/Float64Array', b);
+  if (b.length !== units) {
+    throw Errors.shape(`layers[${i}].bias has ${b.length} values but layers[${i}] has ${units} units`);
+  }
+  const out = new F(units);
+  for (let j = 0; j < units; j++) put(out, j, b[j], () => `layers[${i}].bias[${j}]`);
+  return { bias: out, hasBias: true };
+}
+
+function readNames(value: unknown, arg: string, count: number, what: string): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) throw Errors.type(arg, `an array of ${count} strings`, value);
+  if (value.length !== count) throw Errors.shape(`${arg} has ${value.length} names but the model has ${count} ${what}`);
+  const seen = new Set<string>();
+  value.forEach((v, k) => {
+    if (typeof v !== 'string' || v.length === 0) throw Errors.type(`${arg}[${k}]`, 'a non-empty string', v);
+    if (seen.has(v)) throw Errors.range(`${arg}[${k}]`, 'a name not used before in the list', v);
+    seen.add(v);
+  });
+  return value as string[];
+}
+
+const SPEC_KEYS = new Set(['dtype', 'inputNames', 'labels', 'layers']);
+const LAYER_KEYS = new Set(['weights', 'units', 'bias', 'activation']);
+
+/** Validates a model description and returns an immutable Model. Throws TypeError/RangeError. */
+export function defineModel(spec: ModelSpec): Model {
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw Errors.type('spec', 'an object with a layers array', spec);
+  for (const key of Object.keys(spec)) {
+    if (!SPEC_KEYS.has(key)) throw Errors.type('spec', `an object with keys ${[...SPEC_KEYS].join(', ')}`, `an object with key ${JSON.stringify(key)}`);
+  }
+  const dtype = spec.dtype ?? 'float32';
+  if (dtype !== 'float32' && dtype !== 'float64') throw Errors.type('spec.dtype', "'float32' or 'float64'", dtype);
+  if (!Array.isArray(spec.layers)) throw Errors.type('spec.layers', 'an array of layers', spec.layers);
+  if (spec.layers.length === 0) throw Errors.shape('spec.layers must hold at least one layer, got: an empty array');
+
+  const layers: LayerData[] = [];
+  spec.layers.forEach((raw: unknown, i: number) => {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw Errors.type(`layers[${i}]`, 'an object with weights', raw);
+    const l = raw as Record<string, unknown>;
+    for (const key of Object.keys(l)) {
+      if (!LAYER_KEYS.has(key)) throw Errors.type(`layers[${i}]`, `an object with keys ${[...LAYER_KEYS].join(', ')}`, `an object with key ${JSON.stringify(key)}`);
+    }
+    const { weights, inputs, units } = readWeights(l, i, dtype);
+    if (i > 0 && inputs !== layers[i - 1]!.units) {
+      throw Errors.shape(`layers[${i}].weights has ${inputs} rows but layers[${i - 1}] has ${layers[i - 1]!.units} units`);
+    }
+    const { bias, hasBias } = readBias(l, i, units, dtype);
+    const activation = resolveActivation(l.activation, `layers[${i}].activation`);
+    layers.push({ inputs, units, weights, bias, hasBias, activation });
+  });
+  const inputNames = readNames(spec.inputNames, 'spec.inputNames', layers[0]!.inputs, 'inputs');
+  const labels = readNames(spec.labels, 'spec.labels', layers[layers.length - 1]!.units, 'output units');
+  return new Model(dtype, layers, inputNames, labels);
+}
+
