@@ -58,6 +58,10 @@ export const Errors = {
   range(arg: string, expected: string, received: unknown): RangeError {
     return new RangeError(`${arg} must be ${expected}, got: ${describe(received)}`);
   },
+  /** `TypeError: ${arg} has an unknown key "x"; expected one of: a, b` */
+  unknownKey(arg: string, key: string, allowed: Iterable<string>): TypeError {
+    return new TypeError(`${arg} has an unknown key ${JSON.stringify(key)}; expected one of: ${[...allowed].join(', ')}`);
+  },
   /** A RangeError with a message composed by the caller (for shape mismatches that need more words). */
   shape(message: string): RangeError {
     return new RangeError(message);

@@ -59,6 +59,9 @@ function checkSignal(options: PredictOptions | undefined, arg: string): AbortSig
   return s;
 }
 
+/** @internal For fault-injection tests only: the engine's piscina pool. Not exported from the package. */
+export const poolOf = new WeakMap<Engine, Piscina>();
+
 class PoolEngine implements Engine {
   readonly model: Model;
   readonly #kernel: KernelModel;
@@ -84,6 +87,7 @@ class PoolEngine implements Engine {
     // listener it would crash the process. The failed tasks themselves reject (and are retried).
     this.#pool.on('error', () => {});
     this.#gate = new Gate(options.threads + options.maxQueue);
+    poolOf.set(this, this.#pool);
   }
 
   /** Resolves when every worker has started (so start-up errors surface here, not mid-batch). */

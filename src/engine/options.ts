@@ -36,7 +36,7 @@ export function fillOptions(options: EngineOptions | undefined, costPerRow: numb
   if (options === undefined) options = {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw Errors.type('options', 'an object', options);
   for (const key of Object.keys(options)) {
-    if (!KEYS.has(key)) throw Errors.type('options', `an object with keys ${[...KEYS].join(', ')}`, `an object with key ${JSON.stringify(key)}`);
+    if (!KEYS.has(key)) throw Errors.unknownKey('options', key, KEYS);
   }
   const threads = options.threads === undefined ? availableParallelism() : int(options.threads, 'threads', 1);
   if (threads > 256) throw Errors.range('options.threads', 'an integer from 1 to 256', threads);

@@ -158,8 +158,7 @@ export function softmaxRows(buf: FloatArray, offset: number, rows: number, cols:
     for (let j = 0; j < cols; j++) { const v = buf[o + j]!; if (v > max) max = v; }
     let sum = 0;
     for (let j = 0; j < cols; j++) { const e = Math.exp(buf[o + j]! - max); tmp[j] = e; sum += e; }
-    const inv = 1 / sum;
-    for (let j = 0; j < cols; j++) buf[o + j] = tmp[j]! * inv;
+    for (let j = 0; j < cols; j++) buf[o + j] = tmp[j]! / sum;
   }
 }
 

@@ -68,7 +68,7 @@ export function resolveActivation(spec: unknown, arg: string): ResolvedActivatio
     for (const key of Object.keys(s)) {
       if (key === 'name') continue;
       if (key !== 'alpha' && key !== 'beta') {
-        throw Errors.type(`${arg}`, `an object with keys name, alpha, beta`, `an object with key ${JSON.stringify(key)}`);
+        throw Errors.unknownKey(arg, key, ['name', 'alpha', 'beta']);
       }
       if (s[key] === undefined) continue;
       if (!(key in e.params)) {

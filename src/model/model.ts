@@ -192,7 +192,7 @@ const LAYER_KEYS = new Set(['weights', 'units', 'bias', 'activation']);
 export function defineModel(spec: ModelSpec): Model {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw Errors.type('spec', 'an object with a layers array', spec);
   for (const key of Object.keys(spec)) {
-    if (!SPEC_KEYS.has(key)) throw Errors.type('spec', `an object with keys ${[...SPEC_KEYS].join(', ')}`, `an object with key ${JSON.stringify(key)}`);
+    if (!SPEC_KEYS.has(key)) throw Errors.unknownKey('spec', key, SPEC_KEYS);
   }
   const dtype = spec.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float64') throw Errors.type('spec.dtype', "'float32' or 'float64'", dtype);
@@ -204,7 +204,7 @@ export function defineModel(spec: ModelSpec): Model {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw Errors.type(`layers[${i}]`, 'an object with weights', raw);
     const l = raw as Record<string, unknown>;
     for (const key of Object.keys(l)) {
-      if (!LAYER_KEYS.has(key)) throw Errors.type(`layers[${i}]`, `an object with keys ${[...LAYER_KEYS].join(', ')}`, `an object with key ${JSON.stringify(key)}`);
+      if (!LAYER_KEYS.has(key)) throw Errors.unknownKey(`layers[${i}]`, key, LAYER_KEYS);
     }
     const { weights, inputs, units } = readWeights(l, i, dtype);
     if (i > 0 && inputs !== layers[i - 1]!.units) {
