@@ -170,8 +170,9 @@ export function logSoftmaxRows(buf: FloatArray, offset: number, rows: number, co
     for (let j = 0; j < cols; j++) { const v = buf[o + j]!; if (v > max) max = v; }
     let sum = 0;
     for (let j = 0; j < cols; j++) sum += Math.exp(buf[o + j]! - max);
-    const shift = max + Math.log(sum);
-    for (let j = 0; j < cols; j++) buf[o + j] = buf[o + j]! - shift;
+    const logSum = Math.log(sum);
+    // (x - max) is exact for the row's largest values; adding max and log(sum) first would round to max's precision.
+    for (let j = 0; j < cols; j++) buf[o + j] = buf[o + j]! - max - logSum;
   }
 }
 

@@ -74,9 +74,8 @@ export function resolveActivation(spec: unknown, arg: string): ResolvedActivatio
       if (!(key in e.params)) {
         throw new TypeError(`${arg}.${key} does not apply: ${e.canonical} takes ${Object.keys(e.params).join(' and ') || 'no parameters'}, got: ${describe(s[key])}`);
       }
-      if (typeof s[key] !== 'number' || !Number.isFinite(s[key])) {
-        throw Errors.type(`${arg}.${key}`, 'a finite number', s[key]);
-      }
+      if (typeof s[key] !== 'number') throw Errors.type(`${arg}.${key}`, 'a finite number', s[key]);
+      if (!Number.isFinite(s[key])) throw Errors.range(`${arg}.${key}`, 'a finite number', s[key]);
     }
     given = { alpha: s.alpha, beta: s.beta };
   } else {

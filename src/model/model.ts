@@ -123,9 +123,8 @@ function readWeights(spec: Record<string, unknown>, i: number, dtype: DType): { 
   const arg = `layers[${i}].weights`;
   const w = spec.weights;
   const units = spec.units;
-  if (units !== undefined && (typeof units !== 'number' || !Number.isInteger(units) || units < 1)) {
-    throw Errors.range(`layers[${i}].units`, 'a positive integer', units);
-  }
+  if (units !== undefined && typeof units !== 'number') throw Errors.type(`layers[${i}].units`, 'a positive integer', units);
+  if (units !== undefined && (!Number.isInteger(units) || units < 1)) throw Errors.range(`layers[${i}].units`, 'a positive integer', units);
   const F = arrayOf(dtype);
   if (isFloatArray(w)) {
     if (units === undefined) {
