@@ -1,0 +1,120 @@
+/**
+ * `npm run bench`: kernel GFLOP/s per layer shape, engine rows/s against threads, predict latency,
+ * and engine start-up. Writes bench/results/<date>.json and .md and prints the Markdown.
+ * Peers (onnxruntime, tfjs) join in the performance issue; every figure here is from this run.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { createEngine, type DType } from '../src/index.js';
+import { createPlan, forwardRows } from '../src/kernels/forward.js';
+import { kernelModelOf } from '../src/model/model.js';
+import { titanicModel } from '../examples/models.js';
+import { fmt, measure, mlp, randomMatrix } from './util.js';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const lines: string[] = [];
+const results: Record<string, unknown> = {};
+const say = (s = '') => { lines.push(s); console.log(s); };
+
+async function kernelSuite(): Promise<void> {
+  say('## Kernel (one thread, calling thread, no pool)');
+  say('');
+  say('| layer shape | dtype | rows | GFLOP/s |');
+  say('|---|---|---:|---:|');
+  const shapes: Array<[number[], string]> = [[[784, 512], 'relu'], [[512, 256], 'relu'], [[256, 10], 'softmax'], [[32, 64], 'relu'], [[784, 512, 256, 10], 'whole model']];
+  const out: unknown[] = [];
+  for (const dtype of ['float32', 'float64'] as DType[]) {
+    for (const [widths, label] of shapes) {
+      const acts = widths.length === 2 ? [label as 'relu'] : ['relu', 'relu', 'softmax'] as const;
+      const model = mlp(widths, [...acts], dtype);
+      const rows = 1024;
+      const x = randomMatrix(rows, widths[0]!, dtype);
+      const y = new (dtype === 'float64' ? Float64Array : Float32Array)(rows * model.outputs);
+      const plan = createPlan(kernelModelOf(model));
+      const m = await measure(`${widths.join('→')} ${dtype}`, () => forwardRows(plan, x.data, 0, y, 0, 0, rows), { time: QUICK ? 200 : 1500 });
+      const gflops = (model.flopsPerRow * rows) / (m.meanMs / 1000) / 1e9;
+      say(`| ${widths.join('→')}${widths.length === 2 ? ` ${label}` : ''} | ${dtype} | ${rows} | ${fmt(gflops)} |`);
+      out.push({ shape: widths, dtype, rows, gflops });
+    }
+  }
+  results.kernel = out;
+  say('');
+}
+
+async function engineSuite(): Promise<void> {
+  const maxThreads = availableParallelism();
+  const cases: Array<{ name: string; model: ReturnType<typeof mlp>; rows: number; iterations: number }> = [
+    { name: '784→512→256→10 softmax float32', model: mlp([784, 512, 256, 10], ['relu', 'relu', 'softmax'], 'float32'), rows: QUICK ? 4096 : 65_536, iterations: 2 },
+    { name: '784→512→256→10 softmax float64', model: mlp([784, 512, 256, 10], ['relu', 'relu', 'softmax'], 'float64'), rows: QUICK ? 4096 : 16_384, iterations: 2 },
+    { name: '32→64→64→1 sigmoid float32', model: mlp([32, 64, 64, 1], ['relu', 'relu', 'sigmoid'], 'float32'), rows: 1_000_000, iterations: 5 },
+    { name: '4→5→3→1 tutorial (Titanic) float32', model: titanicModel('float32'), rows: 1_000_000, iterations: 10 },
+  ];
+  say('## Engine (piscina pool, end to end: predict() on a shared input, result in order)');
+  say('');
+  say('| model | rows | threads | rows/s | GFLOP/s | vs 1 thread |');
+  say('|---|---:|---:|---:|---:|---:|');
+  const out: unknown[] = [];
+  for (const c of cases) {
+    const x = randomMatrix(c.rows, c.model.inputs, c.model.dtype);
+    let single = 0;
+    for (let threads = 1; threads <= maxThreads; threads++) {
+      const engine = await createEngine(c.model, { threads });
+      const m = await measure(`${c.name} t${threads}`, () => engine.predict(x), { iterations: c.iterations, time: 0, warmupIterations: 1 });
+      await engine.close();
+      const rowsPerSec = c.rows / (m.meanMs / 1000);
+      if (threads === 1) single = rowsPerSec;
+      const gflops = (rowsPerSec * c.model.flopsPerRow) / 1e9;
+      say(`| ${c.name} | ${c.rows.toLocaleString('en-US')} | ${threads} | ${Math.round(rowsPerSec).toLocaleString('en-US')} | ${fmt(gflops)} | ${fmt(rowsPerSec / single)}× |`);
+      out.push({ model: c.name, rows: c.rows, threads, rowsPerSec, gflops, speedup: rowsPerSec / single });
+    }
+  }
+  results.engine = out;
+  say('');
+}
+
+async function latencySuite(): Promise<void> {
+  say('## Latency of predict() (784→512→256→10 float32, default options: small batches run inline)');
+  say('');
+  say('| batch rows | p50 ms | p99 ms | samples |');
+  say('|---:|---:|---:|---:|');
+  const model = mlp([784, 512, 256, 10], ['relu', 'relu', 'softmax'], 'float32');
+  const engine = await createEngine(model);
+  const out: unknown[] = [];
+  for (const rows of [1, 64]) {
+    const x = randomMatrix(rows, 784, 'float32');
+    const m = await measure(`latency ${rows}`, () => engine.predict(x), { time: QUICK ? 300 : 2000, iterations: 50 });
+    say(`| ${rows} | ${fmt(m.p50Ms, 3)} | ${fmt(m.p99Ms, 3)} | ${m.samples} |`);
+    out.push({ rows, p50Ms: m.p50Ms, p99Ms: m.p99Ms, samples: m.samples });
+  }
+  await engine.close();
+  results.latency = out;
+  say('');
+}
+
+async function startupSuite(): Promise<void> {
+  const model = mlp([784, 512, 256, 10], ['relu', 'relu', 'softmax'], 'float32');
+  const m = await measure('createEngine + close', async () => { const e = await createEngine(model); await e.close(); }, { iterations: 5, time: 0, warmupIterations: 1 });
+  say(`## Engine start-up\n\ncreateEngine() with ${availableParallelism()} threads, until every worker is ready: p50 ${fmt(m.p50Ms, 1)} ms (${m.samples} samples, close included).\n`);
+  results.startup = { p50Ms: m.p50Ms, samples: m.samples };
+}
+
+const date = new Date().toISOString().slice(0, 10);
+const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
+say(`# forwardpool benchmark, ${date}`);
+say('');
+say(`Machine: ${machine}${QUICK ? ' (BENCH_QUICK=1: reduced sizes)' : ''}`);
+say('');
+const t0 = performance.now();
+await kernelSuite();
+await engineSuite();
+await latencySuite();
+await startupSuite();
+say(`Total bench time: ${fmt((performance.now() - t0) / 1000, 1)} s`);
+results.date = date;
+results.machine = machine;
+if (!QUICK) {
+  const dir = new URL(import.meta.url.includes('/dist/') ? '../../bench/results/' : './results/', import.meta.url);
+  await mkdir(dir, { recursive: true });
+  await writeFile(new URL(`${date}.json`, dir), JSON.stringify(results, null, 2) + '\n');
+  await writeFile(new URL(`${date}.md`, dir), lines.join('\n') + '\n');
+}
