@@ -12,6 +12,8 @@ export interface ActivationSpec {
   name: ActivationName;
   alpha?: number;
   beta?: number;
+  /** selu only: the scale (ONNX's `gamma`); selu's alpha and gamma default to the standard constants. */
+  gamma?: number;
 }
 
 export interface LayerSpec {

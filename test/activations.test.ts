@@ -183,7 +183,7 @@ describe('activateRows', () => {
 
   const ELEMENTWISE: [string, number, number, number][] = [
     ['relu', Act.relu, 0, 0], ['relu6', Act.relu6, 0, 0], ['leaky_relu', Act.leaky_relu, 0.01, 0],
-    ['elu', Act.elu, 1, 0], ['selu', Act.selu, 0, 0], ['sigmoid', Act.sigmoid, 0, 0],
+    ['elu', Act.elu, 1, 0], ['selu', Act.selu, SELU_ALPHA, SELU_SCALE], ['sigmoid', Act.sigmoid, 0, 0],
     ['hard_sigmoid', Act.hard_sigmoid, 0.2, 0.5], ['tanh', Act.tanh, 0, 0], ['softplus', Act.softplus, 0, 0],
     ['softsign', Act.softsign, 0, 0], ['gelu', Act.gelu, 0, 0], ['gelu_tanh', Act.gelu_tanh, 0, 0], ['silu', Act.silu, 0, 0],
   ];
@@ -346,7 +346,7 @@ describe('element-wise activations against the float64 reference', () => {
     ['relu6', Act.relu6, 0, 0],
     ['leaky_relu', Act.leaky_relu, 0.01, 0],
     ['elu', Act.elu, 1, 0],
-    ['selu', Act.selu, 0, 0],
+    ['selu', Act.selu, SELU_ALPHA, SELU_SCALE],
     ['sigmoid', Act.sigmoid, 0, 0],
     ['hard_sigmoid', Act.hard_sigmoid, 0.2, 0.5],
     ['tanh', Act.tanh, 0, 0],
@@ -394,7 +394,7 @@ describe('element-wise activations against the float64 reference', () => {
     expectRelClose(gelu(-1), -0.15865525393145707, 1e-15);
     expectRelClose(geluTanh(1), 0.8411919906082768, 1e-15);
     const [seluM1, eluM1, gelu1, geluM1, geluTanh1] = [
-      apply('float64', Act.selu, [-1])[0]!, apply('float64', Act.elu, [-1], 1)[0]!,
+      apply('float64', Act.selu, [-1], SELU_ALPHA, SELU_SCALE)[0]!, apply('float64', Act.elu, [-1], 1)[0]!,
       apply('float64', Act.gelu, [1])[0]!, apply('float64', Act.gelu, [-1])[0]!, apply('float64', Act.gelu_tanh, [1])[0]!,
     ];
     expectRelClose(seluM1, -1.1113307378125628, 1e-15);

@@ -320,7 +320,7 @@ describe('defineModel: BAD CALLs', () => {
     expect(msg).toMatch(/^layers\[0\]\.activation must be one of identity, linear, relu, .*, got: "relu7"$/);
     for (const name of ACTIVATION_NAMES) expect(msg).toContain(name);
     expectThrow(() => defineModel(one({ activation: { name: 'Relu' } as never })), TypeError, /layers\[0\]\.activation\.name must be one of .* got: "Relu"/);
-    expectThrow(() => defineModel(one({ activation: 3 as never })), TypeError, /layers\[0\]\.activation must be an activation name or \{ name, alpha\?, beta\? \}, got: 3/);
+    expectThrow(() => defineModel(one({ activation: 3 as never })), TypeError, /layers\[0\]\.activation must be an activation name or \{ name, alpha\?, beta\?, gamma\? \}, got: 3/);
   });
 
   it('BAD CALL - alpha on an activation that takes no parameters', () => {
@@ -335,7 +335,8 @@ describe('defineModel: BAD CALLs', () => {
   });
 
   it('BAD CALL - unknown key in an activation object', () => {
-    expectThrow(() => defineModel(one({ activation: { name: 'elu', gamma: 1 } as never })), TypeError, /^layers\[0\]\.activation has an unknown key "gamma"; expected one of: name, alpha, beta$/);
+    expectThrow(() => defineModel(one({ activation: { name: 'elu', delta: 1 } as never })), TypeError, /^layers\[0\]\.activation has an unknown key "delta"; expected one of: name, alpha, beta, gamma$/);
+    expectThrow(() => defineModel(one({ activation: { name: 'elu', gamma: 1 } })), TypeError, /layers\[0\]\.activation\.gamma does not apply: elu takes alpha/);
   });
 
   it('BAD CALL - inputNames of the wrong length', () => {

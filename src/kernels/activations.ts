@@ -88,7 +88,8 @@ export function geluTanh(x: number): number {
 
 /**
  * Applies an element-wise activation in place to buf[start, end).
- * `alpha`/`beta` are the activation's parameters (already defaulted by the model).
+ * `alpha`/`beta` are the activation's parameters (already defaulted by the model; selu takes
+ * alpha and its scale gamma in `beta`).
  * Row-wise activations (softmax, log_softmax) are not handled here.
  */
 export function activateRange(buf: FloatArray, start: number, end: number, act: number, alpha: number, beta: number): void {
@@ -111,7 +112,7 @@ export function activateRange(buf: FloatArray, start: number, end: number, act: 
     case Act.selu:
       for (let i = start; i < end; i++) {
         const x = buf[i]!;
-        buf[i] = x < 0 ? SELU_SCALE * SELU_ALPHA * Math.expm1(x) : SELU_SCALE * x;
+        buf[i] = x < 0 ? beta * alpha * Math.expm1(x) : beta * x; // alpha, gamma (scale)
       }
       return;
     case Act.sigmoid:

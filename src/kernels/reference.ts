@@ -14,8 +14,6 @@ export interface ReferenceLayer {
   beta: number;
 }
 
-const SELU_A = 1.6732632423543772848170429916717;
-const SELU_L = 1.0507009873554804934193349852946;
 
 function elementwise(name: string, x: number, alpha: number, beta: number): number {
   switch (name) {
@@ -24,7 +22,7 @@ function elementwise(name: string, x: number, alpha: number, beta: number): numb
     case 'relu6': return Number.isNaN(x) ? x : Math.min(6, Math.max(0, x));
     case 'leaky_relu': return x >= 0 ? x : alpha * x;
     case 'elu': return x >= 0 ? x : alpha * (Math.exp(x) - 1);
-    case 'selu': return x > 0 ? SELU_L * x : SELU_L * SELU_A * (Math.exp(x) - 1);
+    case 'selu': return x > 0 ? beta * x : beta * alpha * (Math.exp(x) - 1); // alpha, gamma in beta
     case 'sigmoid': return 1 / (1 + Math.exp(-x)); // fine in float64: exp(-x) = Infinity gives 0
     case 'hard_sigmoid': return Math.max(0, Math.min(1, alpha * x + beta));
     case 'tanh': return Math.tanh(x);

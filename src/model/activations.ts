@@ -1,12 +1,12 @@
 /** The activation registry: public names, aliases, parameters and their defaults. */
 import { Errors, describe } from '../errors.js';
-import { Act } from '../kernels/activations.js';
+import { Act, SELU_ALPHA, SELU_SCALE } from '../kernels/activations.js';
 import type { ActivationName, ActivationSpec } from '../types.js';
 
 interface Entry {
   id: number;
   canonical: string;
-  params: { alpha?: number; beta?: number };
+  params: { alpha?: number; beta?: number; gamma?: number };
   /** True when the activation maps each row to a probability distribution (for labels). */
   probabilities: boolean;
 }
@@ -21,7 +21,7 @@ const REGISTRY: Readonly<Record<ActivationName, Entry>> = Object.freeze({
   relu6: entry(Act.relu6, 'relu6'),
   leaky_relu: entry(Act.leaky_relu, 'leaky_relu', { alpha: 0.01 }),
   elu: entry(Act.elu, 'elu', { alpha: 1 }),
-  selu: entry(Act.selu, 'selu'),
+  selu: entry(Act.selu, 'selu', { alpha: SELU_ALPHA, gamma: SELU_SCALE }),
   sigmoid: entry(Act.sigmoid, 'sigmoid', {}, true),
   hard_sigmoid: entry(Act.hard_sigmoid, 'hard_sigmoid', { alpha: 0.2, beta: 0.5 }, true),
   tanh: entry(Act.tanh, 'tanh'),
@@ -41,10 +41,11 @@ export const ACTIVATION_NAMES = Object.freeze(Object.keys(REGISTRY) as Activatio
 export interface ResolvedActivation {
   readonly name: string; // canonical name (linear -> identity, swish -> silu)
   readonly id: number;
+  /** The two numbers the kernel takes (for selu: alpha and gamma). */
   readonly alpha: number;
   readonly beta: number;
   /** Parameters that apply to this activation, for summaries and saving. */
-  readonly params: Readonly<{ alpha?: number; beta?: number }>;
+  readonly params: Readonly<{ alpha?: number; beta?: number; gamma?: number }>;
   readonly probabilities: boolean;
 }
 
@@ -59,7 +60,7 @@ function lookup(name: unknown, arg: string): Entry {
 export function resolveActivation(spec: unknown, arg: string): ResolvedActivation {
   if (spec === undefined || spec === null) spec = 'identity';
   let e: Entry;
-  let given: { alpha?: unknown; beta?: unknown } = {};
+  let given: { alpha?: unknown; beta?: unknown; gamma?: unknown } = {};
   if (typeof spec === 'string') {
     e = lookup(spec, arg);
   } else if (typeof spec === 'object' && !Array.isArray(spec)) {
@@ -67,8 +68,8 @@ export function resolveActivation(spec: unknown, arg: string): ResolvedActivatio
     e = lookup(s.name, `${arg}.name`);
     for (const key of Object.keys(s)) {
       if (key === 'name') continue;
-      if (key !== 'alpha' && key !== 'beta') {
-        throw Errors.unknownKey(arg, key, ['name', 'alpha', 'beta']);
+      if (key !== 'alpha' && key !== 'beta' && key !== 'gamma') {
+        throw Errors.unknownKey(arg, key, ['name', 'alpha', 'beta', 'gamma']);
       }
       if (s[key] === undefined) continue;
       if (!(key in e.params)) {
@@ -77,18 +78,19 @@ export function resolveActivation(spec: unknown, arg: string): ResolvedActivatio
       if (typeof s[key] !== 'number') throw Errors.type(`${arg}.${key}`, 'a finite number', s[key]);
       if (!Number.isFinite(s[key])) throw Errors.range(`${arg}.${key}`, 'a finite number', s[key]);
     }
-    given = { alpha: s.alpha, beta: s.beta };
+    given = { alpha: s.alpha, beta: s.beta, gamma: s.gamma };
   } else {
-    throw Errors.type(arg, 'an activation name or { name, alpha?, beta? }', spec);
+    throw Errors.type(arg, 'an activation name or { name, alpha?, beta?, gamma? }', spec);
   }
-  const params: { alpha?: number; beta?: number } = {};
+  const params: { alpha?: number; beta?: number; gamma?: number } = {};
   if (e.params.alpha !== undefined) params.alpha = (given.alpha as number | undefined) ?? e.params.alpha;
   if (e.params.beta !== undefined) params.beta = (given.beta as number | undefined) ?? e.params.beta;
+  if (e.params.gamma !== undefined) params.gamma = (given.gamma as number | undefined) ?? e.params.gamma;
   return Object.freeze({
     name: e.canonical,
     id: e.id,
     alpha: params.alpha ?? 0,
-    beta: params.beta ?? 0,
+    beta: params.beta ?? params.gamma ?? 0,
     params: Object.freeze(params),
     probabilities: e.probabilities,
   });
@@ -98,7 +100,7 @@ export function resolveActivation(spec: unknown, arg: string): ResolvedActivatio
 export function activationLabel(a: ResolvedActivation): string {
   const e = REGISTRY[a.name as ActivationName];
   const parts: string[] = [];
-  for (const k of ['alpha', 'beta'] as const) {
+  for (const k of ['alpha', 'beta', 'gamma'] as const) {
     const v = a.params[k];
     if (v !== undefined && v !== e.params[k]) parts.push(`${k}=${v}`);
   }
