@@ -8,3 +8,4 @@ export type { StreamOptions, StreamSource } from './engine/stream.js';
 export type { PredictInput } from './engine/input.js';
 export { argmaxRows } from './kernels/argmax.js';
 export { AbortError, ModelFormatError, WorkerError, EngineClosedError } from './errors.js';
+export { loadModel, saveModel, detectFormat, type LoadOptions, type ModelFormat } from './model/load.js';

@@ -62,12 +62,16 @@ export function readTensor(t: OnnxTensor, what: string): Tensor {
 function attr(node: OnnxNode, name: string): OnnxAttribute | undefined {
   return node.attribute?.find((a) => a.name === name);
 }
+// A writer with proto3 habits leaves out a value equal to zero; the attribute's type still says it was set.
 function attrFloat(node: OnnxNode, name: string, dflt: number): number {
   const a = attr(node, name);
-  return a?.f ?? (a?.i !== undefined ? a.i : dflt);
+  if (a === undefined) return dflt;
+  return a.f ?? a.i ?? (a.type === 1 || a.type === 2 ? 0 : dflt);
 }
 function attrInt(node: OnnxNode, name: string, dflt: number): number {
-  return attr(node, name)?.i ?? dflt;
+  const a = attr(node, name);
+  if (a === undefined) return dflt;
+  return a.i ?? (a.type === 2 ? 0 : dflt);
 }
 function attrString(node: OnnxNode, name: string, dflt: string): string {
   const s = attr(node, name)?.s;
