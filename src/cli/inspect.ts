@@ -1,0 +1,52 @@
+/** `forwardpool inspect <model>`: what a model file holds, for people and (with --json) programs. */
+import { readFile } from 'node:fs/promises';
+import { detectFormat, loadModel } from '../model/load.js';
+import type { Model } from '../model/model.js';
+import { activationLabel } from '../model/activations.js';
+import { parse } from './usage.js';
+
+export function describeModel(model: Model, format: string) {
+  return {
+    format,
+    summary: String(model),
+    dtype: model.dtype,
+    inputs: model.inputs,
+    outputs: model.outputs,
+    params: model.paramCount,
+    flopsPerRow: model.flopsPerRow,
+    inputNames: model.inputNames ?? null,
+    labels: model.labels ?? null,
+    layers: model.layers.map((l, i) => ({
+      index: i, inputs: l.inputs, units: l.units, activation: l.activation.name,
+      params: l.activation.params, bias: l.hasBias,
+    })),
+  };
+}
+
+function listNames(names: readonly string[] | undefined): string {
+  if (!names) return '(none)';
+  return names.length > 12 ? `${names.slice(0, 12).join(', ')}, … (${names.length})` : names.join(', ');
+}
+
+export async function inspectCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse('inspect', args, { json: { type: 'boolean' } }, ['model']);
+  const path = positionals[0]!;
+  const format = detectFormat(await readFile(path));
+  const model = await loadModel(path);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(describeModel(model, format), null, 2)}\n`);
+    return 0;
+  }
+  const lines = [
+    `${path} (${format})`,
+    `  ${model}`,
+    `  dtype ${model.dtype}, ${model.inputs} inputs → ${model.outputs} outputs, ${model.flopsPerRow.toLocaleString('en-US')} FLOPs per row`,
+    `  input names: ${listNames(model.inputNames)}`,
+    `  labels: ${listNames(model.labels)}`,
+    '  layer  shape            activation             bias',
+    ...model.layers.map((l, i) =>
+      `  ${String(i).padStart(5)}  ${`${l.inputs}→${l.units}`.padEnd(15)}  ${activationLabel(l.activation).padEnd(21)}  ${l.hasBias ? 'yes' : 'no'}`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}

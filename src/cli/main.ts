@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+/**
+ * The `forwardpool` command. Exit codes (DESIGN.md): 0 done, 1 unexpected failure, 2 usage error,
+ * 3 bad input data, 4 bad model file, 130 interrupted.
+ */
+import { readFileSync } from 'node:fs';
+import { ModelFormatError } from '../errors.js';
+import { convertCommand } from './convert.js';
+import { inspectCommand } from './inspect.js';
+import { UsageError } from './usage.js';
+
+export const EXIT = { ok: 0, unexpected: 1, usage: 2, badData: 3, badModel: 4, interrupted: 130 } as const;
+
+const HELP = `forwardpool — score data with multi-layer perceptrons on all cores
+
+Usage:
+  forwardpool inspect <model> [--json]          layers, shapes, activations, parameters, FLOPs per row
+  forwardpool convert <model-in> <model-out>    write a model (ONNX, TF.js layers, native) in the native format
+        [--format auto|onnx|tfjs|native] [--force]
+  forwardpool --version | --help
+
+Model formats are detected by content: forwardpool's native format, ONNX (.onnx), and TF.js /
+Keras layers models (model.json with its weight shards beside it).
+Exit codes: 0 done, 1 unexpected failure, 2 usage error, 3 bad input data, 4 bad model file.`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL(import.meta.url.includes('/dist/') ? '../../../package.json' : '../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        process.stdout.write(`${HELP}\n`);
+        return command === undefined ? EXIT.usage : EXIT.ok;
+      case '--version':
+      case '-v':
+        process.stdout.write(`${version()}\n`);
+        return EXIT.ok;
+      case 'inspect':
+        return await inspectCommand(rest);
+      case 'convert':
+        return await convertCommand(rest);
+      default:
+        throw new UsageError(`unknown command "${command}"; expected inspect or convert (see forwardpool --help)`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`forwardpool: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof ModelFormatError) {
+      process.stderr.write(`forwardpool: bad model file: ${e.message}\n`);
+      return EXIT.badModel;
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err?.code === 'ENOENT' || err?.code === 'EACCES' || err?.code === 'EISDIR') {
+      process.stderr.write(`forwardpool: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`forwardpool: unexpected failure: ${err?.stack ?? String(e)}\n`);
+    return EXIT.unexpected;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
