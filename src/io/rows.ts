@@ -1,0 +1,83 @@
+/**
+ * Cutting a byte stream of delimited text into whole rows. A newline ends a row only outside
+ * double quotes (RFC 4180), so the cutter carries the quote state from one chunk to the next.
+ */
+
+const QUOTE = 0x22;
+const LF = 0x0a;
+
+export interface RowBlock {
+  /** Bytes of whole rows (each ends with \n, except possibly the file's last row). */
+  bytes: Uint8Array;
+  /** 1-based physical line number of the block's first byte. */
+  firstLine: number;
+}
+
+export class RowCutter {
+  #pending: Uint8Array[] = [];
+  #pendingLength = 0;
+  #inQuotes = false;
+  #line = 1;
+
+  /**
+   * Takes the next chunk; returns the whole rows now available (none while no row has ended).
+   * Rows are never split between blocks.
+   */
+  push(chunk: Uint8Array): RowBlock | undefined {
+    // Find the last newline outside quotes in this chunk, tracking the quote state.
+    let inQuotes = this.#inQuotes;
+    let lastCut = -1;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i]!;
+      if (b === QUOTE) inQuotes = !inQuotes; // "" inside quotes toggles twice: no net change
+      else if (b === LF && !inQuotes) lastCut = i;
+    }
+    this.#inQuotes = inQuotes;
+    if (lastCut < 0) {
+      this.#pending.push(chunk);
+      this.#pendingLength += chunk.length;
+      return undefined;
+    }
+    const head = chunk.subarray(0, lastCut + 1);
+    const bytes = this.#take(head);
+    const rest = chunk.subarray(lastCut + 1);
+    if (rest.length > 0) {
+      this.#pending.push(rest.slice());
+      this.#pendingLength = rest.length;
+    }
+    const block = { bytes, firstLine: this.#line };
+    this.#line += countLines(bytes);
+    return block;
+  }
+
+  /** What is left at the end of the stream (a last row without a newline), if anything. */
+  end(): RowBlock | undefined {
+    if (this.#pendingLength === 0) return undefined;
+    const bytes = this.#take(new Uint8Array(0));
+    const block = { bytes, firstLine: this.#line };
+    this.#line += countLines(bytes);
+    return block;
+  }
+
+  /** True when the stream ended inside a quoted field. */
+  get openQuote(): boolean {
+    return this.#inQuotes;
+  }
+
+  #take(tail: Uint8Array): Uint8Array {
+    if (this.#pendingLength === 0) return tail.slice();
+    const out = new Uint8Array(this.#pendingLength + tail.length);
+    let o = 0;
+    for (const p of this.#pending) { out.set(p, o); o += p.length; }
+    out.set(tail, o);
+    this.#pending = [];
+    this.#pendingLength = 0;
+    return out;
+  }
+}
+
+export function countLines(bytes: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] === LF) n++;
+  return n;
+}
