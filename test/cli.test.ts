@@ -10,6 +10,7 @@ import { loadModel, saveModel } from '../src/index.js';
 import { titanicModel } from '../examples/models.js';
 import { node, onnxModel, tensor } from './helpers/onnx-build.js';
 import { predictInline } from './helpers/predict.js';
+import { initTf, saveTfjs, tf } from './helpers/tfjs-models.js';
 
 const BIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 const built = existsSync(BIN);
@@ -60,6 +61,23 @@ describe.skipIf(!built)('forwardpool inspect / convert', () => {
     const x = [0.5, -1, 2, 0.25, 1, 1, 1, 1];
     expect(predictInline(b, x, 2)).toEqual(predictInline(a, x, 2));
     expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('convert + inspect for a TF.js layers model (model.json + shard); the converted model predicts bitwise the same', async () => {
+    await initTf();
+    const net = tf.sequential({ layers: [tf.layers.dense({ units: 6, inputShape: [3], activation: 'relu' }), tf.layers.dense({ units: 2, activation: 'softmax' })] });
+    const { path } = await saveTfjs(net, join(dir, 'tfjs-model'));
+    net.dispose();
+    const shown = cli('inspect', path);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('(tfjs)');
+    expect(shown.stdout).toContain('MLP[3→6 relu→2 softmax] float32, 38 params');
+    const out = join(dir, 'from-tfjs.fpm');
+    expect(cli('convert', path, out).code).toBe(0);
+    expect(cli('inspect', out).stdout).toContain('MLP[3→6 relu→2 softmax] float32, 38 params');
+    const [a, b] = [await loadModel(path), await loadModel(out)];
+    const x = [0.5, -1, 2, 0.25, 1, 1];
+    expect(predictInline(b, x, 2)).toEqual(predictInline(a, x, 2));
   });
 
   it('EXPECTED FAILURE - exit 2 for usage errors: unknown command, missing argument, existing output, output = input', async () => {
