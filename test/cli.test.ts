@@ -45,6 +45,9 @@ describe.skipIf(!built)('forwardpool inspect / convert', () => {
     expect(r.stdout).toContain('input names: pclass, sex, embarked, one');
     expect(r.stdout).toContain('labels: survived');
     expect(r.stdout).toMatch(/2 {2}3→1 +sigmoid +no/);
+    const copy = join(dir, 'titanic-copy.fpm');
+    expect(cli('convert', path, copy).code).toBe(0);
+    expect(cli('inspect', copy).stdout).toContain('MLP[4→5 relu→3 relu→1 sigmoid] float64, 38 params');
     const json = JSON.parse(cli('inspect', path, '--json').stdout);
     expect(json).toMatchObject({ format: 'native', inputs: 4, outputs: 1, params: 38, flopsPerRow: 76, labels: ['survived'] });
   });
