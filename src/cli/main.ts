@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { ModelFormatError } from '../errors.js';
 import { convertCommand } from './convert.js';
 import { inspectCommand } from './inspect.js';
+import { scoreCommand } from './score.js';
+import { AbortError } from '../errors.js';
 import { UsageError } from './usage.js';
 
 export const EXIT = { ok: 0, unexpected: 1, usage: 2, badData: 3, badModel: 4, interrupted: 130 } as const;
@@ -14,6 +16,12 @@ export const EXIT = { ok: 0, unexpected: 1, usage: 2, badData: 3, badModel: 4, i
 const HELP = `forwardpool — score data with multi-layer perceptrons on all cores
 
 Usage:
+  forwardpool score --model <file> --input <file|-> [--output <file|->]
+        [--input-format csv|tsv] [--output-format csv|ndjson]
+        [--features <names or ranges>] [--id <column>] [--keep <columns>]
+        [--emit all|probs|label] [--threshold 0.5] [--threads N] [--chunk-rows N]
+        [--on-error fail|skip] [--rejects <file>] [--no-header] [--delimiter <char>]
+        [--force] [--quiet] [--progress] [--json]
   forwardpool inspect <model> [--json]          layers, shapes, activations, parameters, FLOPs per row
   forwardpool convert <model-in> <model-out>    write a model (ONNX, TF.js layers, native) in the native format
         [--format auto|onnx|tfjs|native] [--force]
@@ -46,13 +54,30 @@ export async function main(argv: string[]): Promise<number> {
         return await inspectCommand(rest);
       case 'convert':
         return await convertCommand(rest);
+      case 'score': {
+        // Ctrl-C: stop reading, let the pipeline remove its temporary files, exit 130.
+        const ac = new AbortController();
+        const onSigint = () => ac.abort(new Error('interrupted (SIGINT)'));
+        process.once('SIGINT', onSigint);
+        process.once('SIGTERM', onSigint);
+        try {
+          return await scoreCommand(rest, ac.signal);
+        } finally {
+          process.off('SIGINT', onSigint);
+          process.off('SIGTERM', onSigint);
+        }
+      }
       default:
-        throw new UsageError(`unknown command "${command}"; expected inspect or convert (see forwardpool --help)`);
+        throw new UsageError(`unknown command "${command}"; expected score, inspect or convert (see forwardpool --help)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`forwardpool: ${e.message}\n`);
       return EXIT.usage;
+    }
+    if (e instanceof AbortError) {
+      process.stderr.write('forwardpool: interrupted; no output was written\n');
+      return EXIT.interrupted;
     }
     if (e instanceof ModelFormatError) {
       process.stderr.write(`forwardpool: bad model file: ${e.message}\n`);

@@ -8,11 +8,11 @@ import type { PoolWorkerData } from './task.js';
  * compiled dist/workers/forward.js. When this module itself runs from TypeScript source (tests
  * under vitest, or tsx), the worker is the .ts file, loaded through tsx.
  */
-export function workerEntry(): { filename: string; execArgv: string[] } {
+export function workerEntry(name = 'forward'): { filename: string; execArgv: string[] } {
   const here = import.meta.url;
   const fromSource = here.endsWith('.ts');
   return {
-    filename: new URL(`../../workers/forward.${fromSource ? 'ts' : 'js'}`, here).href,
+    filename: new URL(`../../workers/${name}.${fromSource ? 'ts' : 'js'}`, here).href,
     execArgv: fromSource ? ['--import', 'tsx'] : [],
   };
 }

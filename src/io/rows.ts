@@ -81,3 +81,43 @@ export function countLines(bytes: Uint8Array): number {
   for (let i = 0; i < bytes.length; i++) if (bytes[i] === LF) n++;
   return n;
 }
+
+/**
+ * Splits a block of whole rows into pieces of at most `maxRows` rows (quote-aware), keeping
+ * each piece's first line number.
+ */
+export function splitRows(block: RowBlock, maxRows: number): RowBlock[] {
+  const { bytes } = block;
+  const out: RowBlock[] = [];
+  let start = 0;
+  let line = block.firstLine;
+  let startLine = line;
+  let rows = 0;
+  let inQuotes = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b === QUOTE) inQuotes = !inQuotes;
+    else if (b === LF) {
+      line++;
+      if (!inQuotes && ++rows === maxRows) {
+        out.push({ bytes: bytes.subarray(start, i + 1), firstLine: startLine });
+        start = i + 1;
+        startLine = line;
+        rows = 0;
+      }
+    }
+  }
+  if (start < bytes.length) out.push({ bytes: bytes.subarray(start), firstLine: startLine });
+  return out;
+}
+
+/** The first row of a block (through its newline) and the rest. */
+export function splitFirstRow(bytes: Uint8Array): [Uint8Array, Uint8Array] {
+  let inQuotes = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b === QUOTE) inQuotes = !inQuotes;
+    else if (b === LF && !inQuotes) return [bytes.subarray(0, i + 1), bytes.subarray(i + 1)];
+  }
+  return [bytes, bytes.subarray(bytes.length)];
+}

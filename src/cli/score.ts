@@ -1,0 +1,92 @@
+/** `forwardpool score`: a model and a delimited text file in, scored rows out, in input order. */
+import { availableParallelism } from 'node:os';
+import { extname } from 'node:path';
+import { loadModel } from '../model/load.js';
+import { ColumnError } from '../io/score-job.js';
+import { BadDataError, scoreFile, ScoreUsageError } from '../io/pipeline.js';
+import { parse, UsageError } from './usage.js';
+
+const OPTIONS = {
+  model: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' },
+  'input-format': { type: 'string' }, 'output-format': { type: 'string' },
+  features: { type: 'string' }, id: { type: 'string' }, keep: { type: 'string' },
+  emit: { type: 'string' }, threshold: { type: 'string' },
+  threads: { type: 'string' }, 'chunk-rows': { type: 'string' },
+  'on-error': { type: 'string' }, rejects: { type: 'string' },
+  'no-header': { type: 'boolean' }, delimiter: { type: 'string' },
+  force: { type: 'boolean' }, quiet: { type: 'boolean' }, progress: { type: 'boolean' }, json: { type: 'boolean' },
+} as const;
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], option: string, dflt: T): T {
+  if (value === undefined) return dflt;
+  if (!allowed.includes(value as T)) throw new UsageError(`score: ${option} must be one of ${allowed.join(', ')}, got "${String(value)}"`);
+  return value as T;
+}
+
+function positiveInt(value: unknown, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`score: ${option} must be a positive integer, got "${String(value)}"`);
+  return n;
+}
+
+export async function scoreCommand(args: string[], signal: AbortSignal): Promise<number> {
+  const { values: v } = parse('score', args, OPTIONS, []);
+  if (typeof v.model !== 'string') throw new UsageError('score: --model <file> is required');
+  if (typeof v.input !== 'string') throw new UsageError('score: --input <file|-> is required');
+  const input = v.input;
+  const output = typeof v.output === 'string' ? v.output : '-';
+  const inExt = extname(input).toLowerCase();
+  const inputFormat = oneOf(v['input-format'], ['csv', 'tsv'] as const, '--input-format', inExt === '.tsv' || inExt === '.tab' ? 'tsv' : 'csv');
+  const outExt = extname(output).toLowerCase();
+  const outputFormat = oneOf(v['output-format'], ['csv', 'ndjson'] as const, '--output-format', outExt === '.ndjson' || outExt === '.jsonl' ? 'ndjson' : 'csv');
+  let delimiter = inputFormat === 'tsv' ? '\t' : ',';
+  if (typeof v.delimiter === 'string') {
+    const d = v.delimiter === '\\t' || v.delimiter === 'tab' ? '\t' : v.delimiter;
+    if (d.length !== 1 || d === '"' || d === '\n' || d === '\r') throw new UsageError(`score: --delimiter must be one character other than a quote or a line break, got "${v.delimiter}"`);
+    delimiter = d;
+  }
+  const threshold = v.threshold === undefined ? 0.5 : Number(v.threshold);
+  if (!Number.isFinite(threshold)) throw new UsageError(`score: --threshold must be a number, got "${String(v.threshold)}"`);
+  const onError = oneOf(v['on-error'], ['fail', 'skip'] as const, '--on-error', 'fail');
+  if (v.rejects !== undefined && onError !== 'skip') throw new UsageError('score: --rejects goes with --on-error skip');
+  const threads = positiveInt(v.threads, '--threads') ?? availableParallelism();
+  const chunkRows = positiveInt(v['chunk-rows'], '--chunk-rows');
+  const model = await loadModel(v.model);
+  const showProgress = !v.quiet && (v.progress === true || process.stderr.isTTY === true);
+  let lastDraw = 0;
+  const started = performance.now();
+  try {
+    const summary = await scoreFile({
+      model, input, output, outputFormat, delimiter, header: v['no-header'] !== true,
+      features: v.features as string | undefined, id: v.id as string | undefined, keep: v.keep as string | undefined,
+      emit: oneOf(v.emit, ['all', 'probs', 'label'] as const, '--emit', 'all'), threshold, threads, chunkRows, onError,
+      rejects: v.rejects as string | undefined, force: v.force === true, signal,
+      onProgress: showProgress ? ({ rows, bytes, totalBytes }) => {
+        const now = performance.now();
+        if (now - lastDraw < 100) return;
+        lastDraw = now;
+        const secs = (now - started) / 1000;
+        const pct = totalBytes ? ` ${((100 * bytes) / totalBytes).toFixed(1)}%` : '';
+        const eta = totalBytes && bytes > 0 ? `, ETA ${Math.max(0, (secs * (totalBytes - bytes)) / bytes).toFixed(0)} s` : '';
+        process.stderr.write(`\r  ${rows.toLocaleString('en-US')} rows, ${(bytes / 1e6).toFixed(1)} MB${pct}, ${Math.round(rows / secs).toLocaleString('en-US')} rows/s${eta}   `);
+      } : undefined,
+    });
+    if (showProgress) process.stderr.write('\n');
+    if (v.json) {
+      const line = `${JSON.stringify({ rows: summary.rows, rejected: summary.rejected, seconds: summary.seconds, rowsPerSec: summary.rowsPerSec, threads: summary.threads })}\n`;
+      (output === '-' ? process.stderr : process.stdout).write(line);
+    } else if (!v.quiet) {
+      process.stderr.write(`scored ${summary.rows.toLocaleString('en-US')} rows${summary.rejected ? ` (${summary.rejected.toLocaleString('en-US')} rejected)` : ''} in ${summary.seconds.toFixed(2)} s, ${Math.round(summary.rowsPerSec).toLocaleString('en-US')} rows/s on ${threads} threads (${model})\n`);
+    }
+    return 0;
+  } catch (e) {
+    if (showProgress) process.stderr.write('\n');
+    if (e instanceof ScoreUsageError || e instanceof ColumnError && /--(features|id|keep)/.test(e.message)) throw new UsageError(`score: ${e.message}`);
+    if (e instanceof BadDataError || e instanceof ColumnError) {
+      process.stderr.write(`forwardpool: ${e.message}\n`);
+      return 3;
+    }
+    throw e;
+  }
+}
