@@ -3,9 +3,14 @@
  * 1. The tutorial's Titanic network on its mini-batch (SEED.md), with the tutorial's mistake shown.
  * 2. The bundled spiral classifier scoring a million generated points through predictStream,
  *    with progress, throughput and accuracy against the generator's own labels.
+ * 3. The command line: `forwardpool score` on a generated 200 000-row CSV, with its progress bar
+ *    and summary, written to examples/data/ (which git ignores).
  */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { argmaxRows, createEngine, Matrix } from '../src/index.js';
+import { fileURLToPath } from 'node:url';
+import { argmaxRows, createEngine, Matrix, saveModel } from '../src/index.js';
 import { titanicModel } from './models.js';
 import { spiralClassifier, spiralPoints } from './spiral.js';
 
@@ -62,5 +67,27 @@ async function spiral(): Promise<void> {
   console.log(`   engine stats: ${JSON.stringify(engine.stats())}`);
 }
 
+async function cli(): Promise<void> {
+  const root = new URL(import.meta.url.includes('/dist/') ? '../../' : '../', import.meta.url);
+  const data = fileURLToPath(new URL('examples/data/', root));
+  mkdirSync(data, { recursive: true });
+  const rows = 200_000;
+  const { x, arm } = spiralPoints(rows, 7);
+  const lines = ['id,x,y,arm'];
+  for (let i = 0; i < rows; i++) lines.push(`p${i},${x.data[2 * i]},${x.data[2 * i + 1]},arm${arm[i]}`);
+  writeFileSync(`${data}spiral-200k.csv`, `${lines.join('\n')}\n`);
+  await saveModel(await spiralClassifier(), `${data}spiral.fpm`);
+  const bin = fileURLToPath(new URL('dist/src/cli/main.js', root));
+  const args = ['score', '--model', `${data}spiral.fpm`, '--input', `${data}spiral-200k.csv`, '--output', `${data}spiral-200k.scored.csv`,
+    '--id', 'id', '--keep', 'arm', '--features', 'x,y', '--force', '--progress'];
+  console.log(`\n3) The command line: forwardpool ${args.map((a) => a.replace(data, 'examples/data/')).join(' ')}`);
+  const r = spawnSync(process.execPath, [bin, ...args], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`forwardpool score exited with ${r.status}`);
+  console.log('   first rows of examples/data/spiral-200k.scored.csv:');
+  const head = spawnSync('head', ['-4', `${data}spiral-200k.scored.csv`], { encoding: 'utf8' }).stdout;
+  console.log(head.trimEnd().split('\n').map((l) => `     ${l}`).join('\n'));
+}
+
 await titanic();
 await spiral();
+await cli();

@@ -137,10 +137,12 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
     pool = new Piscina({ filename, execArgv, workerData: { model: kernelModelOf(o.model), job }, minThreads: o.threads, maxThreads: o.threads, idleTimeout: 60_000, atomics: 'sync' });
     pool.on('error', () => {});
     const maxInFlight = o.threads * 3;
-    const inFlight: Array<Promise<ChunkOutput>> = [];
-    let rows = 0, rejected = 0;
+    const inFlight: Array<{ result: Promise<ChunkOutput>; size: number }> = [];
+    let rows = 0, rejected = 0, bytesDone = 0;
     let failure: BadDataError | undefined;
-    const settle = async (res: ChunkOutput) => {
+    const settle = async (next: { result: Promise<ChunkOutput>; size: number }) => {
+      const res = await next.result;
+      bytesDone += next.size;
       if (o.onError === 'fail' && res.problems.length > 0) { failure ??= new BadDataError(source, res.problems[0]!); return; }
       if (failure) return;
       if (res.bytes.length > 0) await write(out.stream, res.bytes);
@@ -149,18 +151,18 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
         rejected++;
         if (rejects) await write(rejects.stream, `${p.line},${p.column},${csvField(p.message, ',')},${csvField(p.text, ',')}\n`);
       }
-      o.onProgress?.({ rows, bytes: bytesRead, totalBytes });
+      o.onProgress?.({ rows, bytes: bytesDone, totalBytes });
     };
     const submit = (b: RowBlock) => {
-      const p = pool!.run({ bytes: b.bytes, firstLine: b.firstLine }) as Promise<ChunkOutput>;
-      p.catch(() => {});
-      inFlight.push(p);
+      const result = pool!.run({ bytes: b.bytes, firstLine: b.firstLine }) as Promise<ChunkOutput>;
+      result.catch(() => {});
+      inFlight.push({ result, size: b.bytes.length });
     };
     const feed = async (b: RowBlock) => {
       for (const piece of o.chunkRows ? splitRows(b, o.chunkRows) : [b]) {
         if (failure) return;
         submit(piece);
-        if (inFlight.length >= maxInFlight) await settle(await inFlight.shift()!);
+        if (inFlight.length >= maxInFlight) await settle(inFlight.shift()!);
       }
     };
     if (firstData) await feed(firstData);
@@ -168,7 +170,7 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
       if (failure) break;
       await feed(b);
     }
-    while (inFlight.length > 0) await settle(await inFlight.shift()!);
+    while (inFlight.length > 0) await settle(inFlight.shift()!);
     if (failure) throw failure;
     if (cutter.openQuote) throw new BadDataError(source, { line: 0, column: 0, message: 'the input ends inside a quoted field', text: '' });
     await rejects?.commit();
