@@ -9,6 +9,7 @@ import { createEngine, type DType } from '../src/index.js';
 import { createPlan, forwardRows } from '../src/kernels/forward.js';
 import { kernelModelOf } from '../src/model/model.js';
 import { titanicModel } from '../examples/models.js';
+import { cliSuite } from './cli-suite.js';
 import { peersSuite } from './peers-suite.js';
 import { fmt, measure, mlp, randomMatrix } from './util.js';
 
@@ -117,16 +118,18 @@ say('');
 say(`Machine: ${machine}${QUICK ? ' (BENCH_QUICK=1: reduced sizes)' : ''}`);
 say('');
 const t0 = performance.now();
-const SUITES = new Set((process.env.BENCH_SUITES ?? 'kernel,engine,latency,startup,peers').split(','));
+const ALL = ['kernel', 'engine', 'latency', 'startup', 'peers', 'cli'];
+const SUITES = new Set((process.env.BENCH_SUITES ?? ALL.join(',')).split(','));
 if (SUITES.has('kernel')) await kernelSuite();
 if (SUITES.has('engine')) await engineSuite();
 if (SUITES.has('latency')) await latencySuite();
 if (SUITES.has('startup')) await startupSuite();
 if (SUITES.has('peers')) results.peers = await peersSuite(say, QUICK);
+if (SUITES.has('cli')) results.cli = await cliSuite(say, QUICK);
 say(`Total bench time: ${fmt((performance.now() - t0) / 1000, 1)} s`);
 results.date = date;
 results.machine = machine;
-if (!QUICK && SUITES.size === 5) {
+if (!QUICK && SUITES.size === ALL.length) {
   const dir = new URL(import.meta.url.includes('/dist/') ? '../../bench/results/' : './results/', import.meta.url);
   await mkdir(dir, { recursive: true });
   await writeFile(new URL(`${date}.json`, dir), JSON.stringify(results, null, 2) + '\n');

@@ -1,0 +1,98 @@
+/**
+ * Bulk scoring from the shell: `forwardpool score` against the csv-parse + onnxruntime-node +
+ * csv-stringify script (bench/baseline/ort-csv.ts) on the same generated CSV and model, each as
+ * a child process; and the peak resident memory of `forwardpool score` on a file over 1 GB.
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { saveModel } from '../src/index.js';
+import { toOnnx } from './onnx-export.js';
+import { mlp, rng } from './util.js';
+
+const BIN = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../src/cli/main.js' : '../dist/src/cli/main.js', import.meta.url));
+const BASELINE = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? './baseline/ort-csv.js' : '../dist/bench/baseline/ort-csv.js', import.meta.url));
+
+/** Runs a command; returns wall seconds and the peak resident set (VmHWM, polled from /proc). */
+async function run(args: string[]): Promise<{ seconds: number; peakMB: number }> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  let peakKB = 0;
+  const poll = setInterval(() => {
+    readFile(`/proc/${child.pid}/status`, 'utf8').then((s) => {
+      const m = /VmHWM:\s+(\d+)/.exec(s);
+      if (m) peakKB = Math.max(peakKB, Number(m[1]));
+    }, () => {});
+  }, 25);
+  const [code] = await once(child, 'exit') as [number];
+  clearInterval(poll);
+  if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}`);
+  return { seconds: (performance.now() - t0) / 1000, peakMB: peakKB / 1024 };
+}
+
+async function writeCsv(path: string, rows: number, cols: number, seed: number): Promise<number> {
+  const r = rng(seed);
+  const out = createWriteStream(path, { highWaterMark: 1 << 20 });
+  const header = ['id', ...Array.from({ length: cols }, (_, j) => `f${j}`)].join(',');
+  out.write(`${header}\n`);
+  const lines: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    const fields = [`row${i}`];
+    for (let j = 0; j < cols; j++) fields.push(String(Math.fround(r() * 4 - 2)));
+    lines.push(fields.join(','));
+    if (lines.length === 2000) {
+      if (!out.write(`${lines.join('\n')}\n`)) await once(out, 'drain');
+      lines.length = 0;
+    }
+  }
+  if (lines.length) out.write(`${lines.join('\n')}\n`);
+  out.end();
+  await once(out, 'finish');
+  return (await stat(path)).size;
+}
+
+export async function cliSuite(say: (s?: string) => void, quick: boolean): Promise<unknown> {
+  const threads = availableParallelism();
+  const dir = await mkdtemp(join(tmpdir(), 'forwardpool-bench-'));
+  try {
+    const model = mlp([32, 64, 64, 1], ['relu', 'relu', 'sigmoid'], 'float32');
+    await saveModel(model, join(dir, 'model.fpm'));
+    await writeFile(join(dir, 'model.onnx'), toOnnx(model));
+    const rows = quick ? 20_000 : 200_000;
+    const csv = join(dir, 'data.csv');
+    const size = await writeCsv(csv, rows, 32, 9);
+    const ours: number[] = [], theirs: number[] = [];
+    for (let i = 0; i < (quick ? 1 : 3); i++) {
+      ours.push((await run([BIN, 'score', '--model', join(dir, 'model.fpm'), '--input', csv, '--output', join(dir, 'fp.csv'), '--id', 'id', '--force', '--quiet'])).seconds);
+      theirs.push((await run([BASELINE, join(dir, 'model.onnx'), csv, join(dir, 'ort.csv'), String(threads)])).seconds);
+    }
+    const med = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
+    const fpRate = rows / med(ours), ortRate = rows / med(theirs);
+    say(`## Bulk scoring from the shell (${rows.toLocaleString('en-US')} × 32 float CSV with an id column, ${(size / 1e6).toFixed(1)} MB, 32→64→64→1 sigmoid, ${threads} threads)`);
+    say('');
+    say('Whole commands, process start to exit, median of the runs; the baseline is `bench/baseline/ort-csv.ts` (csv-parse → onnxruntime-node → csv-stringify).');
+    say('');
+    say('| command | seconds | rows/s | forwardpool vs it |');
+    say('|---|---:|---:|---:|');
+    say(`| forwardpool score | ${med(ours).toFixed(2)} | ${Math.round(fpRate).toLocaleString('en-US')} | 1.00× |`);
+    say(`| csv-parse + onnxruntime-node + csv-stringify | ${med(theirs).toFixed(2)} | ${Math.round(ortRate).toLocaleString('en-US')} | ${(fpRate / ortRate).toFixed(2)}× |`);
+    say('');
+    const result: Record<string, unknown> = { rows, bytes: size, forwardpoolSeconds: ours, baselineSeconds: theirs, ratio: fpRate / ortRate };
+    if (!quick && process.env.BENCH_BIG !== '0') {
+      const big = join(dir, 'big.csv');
+      const bigSize = await writeCsv(big, 3_400_000, 32, 10);
+      await rm(csv, { force: true });
+      const r = await run([BIN, 'score', '--model', join(dir, 'model.fpm'), '--input', big, '--output', join(dir, 'big-out.csv'), '--id', 'id', '--force', '--quiet']);
+      say(`Peak resident memory of \`forwardpool score\` on a ${(bigSize / 1e9).toFixed(2)} GB CSV (3,400,000 rows): ${r.peakMB.toFixed(0)} MB (VmHWM, workers included), ${r.seconds.toFixed(1)} s, ${Math.round(3_400_000 / r.seconds).toLocaleString('en-US')} rows/s.`);
+      say('');
+      result.big = { bytes: bigSize, peakMB: r.peakMB, seconds: r.seconds };
+    }
+    return result;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
