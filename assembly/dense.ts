@@ -1,0 +1,256 @@
+/**
+ * Dense layer kernels in WebAssembly SIMD (compiled by AssemblyScript with --enable simd):
+ * Y[r, j] = sum_k X[r, k] * W[k, j] + b[j] for a block of rows, float32 with f32x4 and float64
+ * with f64x2. All pointers are byte offsets into this module's memory; the caller (src/kernels/
+ * wasm.ts) lays out weights and row buffers and never lets memory grow while a block runs.
+ *
+ * Layout. X and Y are row-major with byte strides; X rows are K values apart. W is packed in
+ * panels of COLS columns: panel q holds columns [q*COLS, q*COLS + COLS) as K consecutive groups
+ * of COLS values (k-major), zero-padded past the last column; the bias is zero-padded to a
+ * whole panel too.
+ *
+ * Tile. ROWS x COLS outputs live in 8 v128 accumulators (4 rows x 2 vectors): V8 allocates 15
+ * xmm registers on x64, and 8 accumulators + 2 weight vectors + broadcasts + a product fit
+ * without spills; larger tiles measured slower. The last row group may have fewer than ROWS
+ * valid rows: it still reads ROWS rows of X (the caller sizes X's buffer in whole groups), but
+ * stores only the valid ones, so every row's result depends on that row alone.
+ *
+ * Activations: the piecewise ones (relu, relu6, leaky_relu, hard_sigmoid, softsign) have a SIMD
+ * pass here with exactly the JavaScript kernel's arithmetic (activateRange: comparisons, then
+ * arithmetic in float64 rounded once to float32); the caller runs all others in JavaScript.
+ *
+ * Determinism: no FMA and no relaxed SIMD. Each output is ((0 + x0*w0) + x1*w1) + ... in k
+ * order in the dtype's own precision, then the bias is added once: for float64 that is exactly
+ * the JavaScript kernel's arithmetic, for float32 it is single-precision accumulation.
+ */
+
+export const F32_ROWS: i32 = 4;
+export const F32_COLS: i32 = 8;
+export const F64_ROWS: i32 = 4;
+export const F64_COLS: i32 = 4;
+
+/** Start of free memory (after static data), for the caller's allocator. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+// Activation ids: the same numbers as `Act` in src/kernels/activations.ts.
+const IDENTITY = 0, RELU = 1, RELU6 = 2, LEAKY_RELU = 3, HARD_SIGMOID = 7, SOFTSIGN = 10;
+
+/** A piecewise activation on two float64 lanes, as activateRange computes it. */
+@inline function actF64(v: v128, act: i32, alpha: f64, beta: f64): v128 {
+  const zero = f64x2.splat(0);
+  switch (act) {
+    case RELU: return v128.bitselect(zero, v, f64x2.lt(v, zero)); // x < 0 ? 0 : x (NaN and -0 kept)
+    case RELU6: {
+      const six = f64x2.splat(6);
+      return v128.bitselect(zero, v128.bitselect(six, v, f64x2.gt(v, six)), f64x2.lt(v, zero));
+    }
+    case LEAKY_RELU: return v128.bitselect(f64x2.mul(f64x2.splat(alpha), v), v, f64x2.lt(v, zero));
+    case HARD_SIGMOID: {
+      const y = f64x2.add(f64x2.mul(f64x2.splat(alpha), v), f64x2.splat(beta));
+      const one = f64x2.splat(1);
+      return v128.bitselect(zero, v128.bitselect(one, y, f64x2.gt(y, one)), f64x2.lt(y, zero));
+    }
+    case SOFTSIGN: return f64x2.div(v, f64x2.add(f64x2.splat(1), f64x2.abs(v)));
+    default: return v;
+  }
+}
+
+/** A piecewise activation on four float32 lanes: comparisons in float32, arithmetic in float64 rounded once. */
+@inline function actF32(v: v128, act: i32, alpha: f64, beta: f64): v128 {
+  if (act == IDENTITY) return v;
+  const zero = f32x4.splat(0);
+  if (act == RELU) return v128.bitselect(zero, v, f32x4.lt(v, zero));
+  if (act == RELU6) {
+    const six = f32x4.splat(6);
+    return v128.bitselect(zero, v128.bitselect(six, v, f32x4.gt(v, six)), f32x4.lt(v, zero));
+  }
+  const lo = actF64(f64x2.promote_low_f32x4(v), act, alpha, beta);
+  const hi = actF64(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), act, alpha, beta);
+  return i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+/** Stores the first n (1..4) lanes of v at y. */
+@inline function storeF32(y: usize, v: v128, n: i32): void {
+  if (n >= 4) { v128.store(y, v); return; }
+  v128.store32_lane(y, v, 0);
+  if (n > 1) v128.store32_lane(y, v, 1, 4);
+  if (n > 2) v128.store32_lane(y, v, 2, 8);
+}
+
+/** Stores the first n (1..2) lanes of v at y. */
+@inline function storeF64(y: usize, v: v128, n: i32): void {
+  if (n >= 2) v128.store(y, v);
+  else v128.store64_lane(y, v, 0);
+}
+
+/** One 4 x 8 float32 tile: rows x0, x0+xs, ... (K values each), panel p, bias b, output y (stride ys). */
+@inline function tileF32(x0: usize, xs: usize, K: usize, p: usize, b: usize, y: usize, ys: usize, valid: i32, width: i32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
+  const kb = K << 2;
+  for (let k: usize = 0; k < kb; k += 4) {
+    const w0 = v128.load(p), w1 = v128.load(p, 16);
+    const a0 = v128.load32_splat(x0 + k);
+    c00 = f32x4.add(c00, f32x4.mul(a0, w0));
+    c01 = f32x4.add(c01, f32x4.mul(a0, w1));
+    const a1 = v128.load32_splat(x1 + k);
+    c10 = f32x4.add(c10, f32x4.mul(a1, w0));
+    c11 = f32x4.add(c11, f32x4.mul(a1, w1));
+    const a2 = v128.load32_splat(x2 + k);
+    c20 = f32x4.add(c20, f32x4.mul(a2, w0));
+    c21 = f32x4.add(c21, f32x4.mul(a2, w1));
+    const a3 = v128.load32_splat(x3 + k);
+    c30 = f32x4.add(c30, f32x4.mul(a3, w0));
+    c31 = f32x4.add(c31, f32x4.mul(a3, w1));
+    p += 32;
+  }
+  const b0 = v128.load(b), b1 = v128.load(b, 16);
+  if (valid == 4 && width == 8) {
+    v128.store(y, f32x4.add(c00, b0)); v128.store(y, f32x4.add(c01, b1), 16); y += ys;
+    v128.store(y, f32x4.add(c10, b0)); v128.store(y, f32x4.add(c11, b1), 16); y += ys;
+    v128.store(y, f32x4.add(c20, b0)); v128.store(y, f32x4.add(c21, b1), 16); y += ys;
+    v128.store(y, f32x4.add(c30, b0)); v128.store(y, f32x4.add(c31, b1), 16);
+    return;
+  }
+  // Partial tile (last panel and/or last row group): store only what exists.
+  const n1 = width - 4;
+  storeF32(y, f32x4.add(c00, b0), width);
+  if (n1 > 0) storeF32(y + 16, f32x4.add(c01, b1), n1);
+  if (valid < 2) return;
+  y += ys;
+  storeF32(y, f32x4.add(c10, b0), width);
+  if (n1 > 0) storeF32(y + 16, f32x4.add(c11, b1), n1);
+  if (valid < 3) return;
+  y += ys;
+  storeF32(y, f32x4.add(c20, b0), width);
+  if (n1 > 0) storeF32(y + 16, f32x4.add(c21, b1), n1);
+  if (valid < 4) return;
+  y += ys;
+  storeF32(y, f32x4.add(c30, b0), width);
+  if (n1 > 0) storeF32(y + 16, f32x4.add(c31, b1), n1);
+}
+
+/** One 4 x 4 float64 tile, as tileF32 with f64x2 vectors. */
+@inline function tileF64(x0: usize, xs: usize, K: usize, p: usize, b: usize, y: usize, ys: usize, valid: i32, width: i32): void {
+  let c00 = f64x2.splat(0), c01 = f64x2.splat(0);
+  let c10 = f64x2.splat(0), c11 = f64x2.splat(0);
+  let c20 = f64x2.splat(0), c21 = f64x2.splat(0);
+  let c30 = f64x2.splat(0), c31 = f64x2.splat(0);
+  const x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
+  const kb = K << 3;
+  for (let k: usize = 0; k < kb; k += 8) {
+    const w0 = v128.load(p), w1 = v128.load(p, 16);
+    const a0 = v128.load64_splat(x0 + k);
+    c00 = f64x2.add(c00, f64x2.mul(a0, w0));
+    c01 = f64x2.add(c01, f64x2.mul(a0, w1));
+    const a1 = v128.load64_splat(x1 + k);
+    c10 = f64x2.add(c10, f64x2.mul(a1, w0));
+    c11 = f64x2.add(c11, f64x2.mul(a1, w1));
+    const a2 = v128.load64_splat(x2 + k);
+    c20 = f64x2.add(c20, f64x2.mul(a2, w0));
+    c21 = f64x2.add(c21, f64x2.mul(a2, w1));
+    const a3 = v128.load64_splat(x3 + k);
+    c30 = f64x2.add(c30, f64x2.mul(a3, w0));
+    c31 = f64x2.add(c31, f64x2.mul(a3, w1));
+    p += 32;
+  }
+  const b0 = v128.load(b), b1 = v128.load(b, 16);
+  if (valid == 4 && width == 4) {
+    v128.store(y, f64x2.add(c00, b0)); v128.store(y, f64x2.add(c01, b1), 16); y += ys;
+    v128.store(y, f64x2.add(c10, b0)); v128.store(y, f64x2.add(c11, b1), 16); y += ys;
+    v128.store(y, f64x2.add(c20, b0)); v128.store(y, f64x2.add(c21, b1), 16); y += ys;
+    v128.store(y, f64x2.add(c30, b0)); v128.store(y, f64x2.add(c31, b1), 16);
+    return;
+  }
+  const n1 = width - 2;
+  storeF64(y, f64x2.add(c00, b0), width);
+  if (n1 > 0) storeF64(y + 16, f64x2.add(c01, b1), n1);
+  if (valid < 2) return;
+  y += ys;
+  storeF64(y, f64x2.add(c10, b0), width);
+  if (n1 > 0) storeF64(y + 16, f64x2.add(c11, b1), n1);
+  if (valid < 3) return;
+  y += ys;
+  storeF64(y, f64x2.add(c20, b0), width);
+  if (n1 > 0) storeF64(y + 16, f64x2.add(c21, b1), n1);
+  if (valid < 4) return;
+  y += ys;
+  storeF64(y, f64x2.add(c30, b0), width);
+  if (n1 > 0) storeF64(y + 16, f64x2.add(c31, b1), n1);
+}
+
+/**
+ * A float32 dense layer over `rows` rows: X at x (row stride K*4 bytes), packed weights at p,
+ * padded bias at b, output at y with row stride ys bytes. Panels outer, row groups inner: a
+ * panel (K*32 bytes) stays in L1 while the block's rows stream past it.
+ */
+export function denseF32(x: usize, rows: i32, K: i32, p: usize, b: usize, N: i32, y: usize, ys: usize): void {
+  const xs = <usize>K << 2;
+  for (let j = 0; j < N; j += 8) {
+    const width = min(8, N - j);
+    let xg = x, yg = y + (<usize>j << 2);
+    for (let g = 0; g < rows; g += 4) {
+      tileF32(xg, xs, K, p, b, yg, ys, min(4, rows - g), width);
+      xg += xs << 2;
+      yg += ys << 2;
+    }
+    p += <usize>K << 5;
+    b += 32;
+  }
+}
+
+/** A float64 dense layer, as denseF32 (X row stride K*8 bytes, panels of 4 columns). */
+export function denseF64(x: usize, rows: i32, K: i32, p: usize, b: usize, N: i32, y: usize, ys: usize): void {
+  const xs = <usize>K << 3;
+  for (let j = 0; j < N; j += 4) {
+    const width = min(4, N - j);
+    let xg = x, yg = y + (<usize>j << 3);
+    for (let g = 0; g < rows; g += 4) {
+      tileF64(xg, xs, K, p, b, yg, ys, min(4, rows - g), width);
+      xg += xs << 2;
+      yg += ys << 2;
+    }
+    p += <usize>K << 5;
+    b += 32;
+  }
+}
+
+/** Applies one of the fused activations in place to n contiguous values at y (reads up to 12 bytes past the end). */
+export function activateF32(y: usize, n: i32, act: i32, alpha: f64, beta: f64): void {
+  switch (act) {
+    case RELU: mapF32(y, n, RELU, alpha, beta); break;
+    case RELU6: mapF32(y, n, RELU6, alpha, beta); break;
+    case LEAKY_RELU: mapF32(y, n, LEAKY_RELU, alpha, beta); break;
+    case HARD_SIGMOID: mapF32(y, n, HARD_SIGMOID, alpha, beta); break;
+    case SOFTSIGN: mapF32(y, n, SOFTSIGN, alpha, beta); break;
+  }
+}
+
+/** As activateF32 for float64 (reads up to 8 bytes past the end). */
+export function activateF64(y: usize, n: i32, act: i32, alpha: f64, beta: f64): void {
+  switch (act) {
+    case RELU: mapF64(y, n, RELU, alpha, beta); break;
+    case RELU6: mapF64(y, n, RELU6, alpha, beta); break;
+    case LEAKY_RELU: mapF64(y, n, LEAKY_RELU, alpha, beta); break;
+    case HARD_SIGMOID: mapF64(y, n, HARD_SIGMOID, alpha, beta); break;
+    case SOFTSIGN: mapF64(y, n, SOFTSIGN, alpha, beta); break;
+  }
+}
+
+// Inlined once per activation id, so `act` is a constant and the dispatch folds away.
+@inline function mapF32(y: usize, n: i32, act: i32, alpha: f64, beta: f64): void {
+  const end = y + (<usize>n << 2);
+  for (; y + 16 <= end; y += 16) v128.store(y, actF32(v128.load(y), act, alpha, beta));
+  if (y < end) storeF32(y, actF32(v128.load(y), act, alpha, beta), <i32>(end - y) >> 2);
+}
+
+@inline function mapF64(y: usize, n: i32, act: i32, alpha: f64, beta: f64): void {
+  const end = y + (<usize>n << 3);
+  for (; y + 16 <= end; y += 16) v128.store(y, actF64(v128.load(y), act, alpha, beta));
+  if (y < end) storeF64(y, actF64(v128.load(y), act, alpha, beta), 1);
+}

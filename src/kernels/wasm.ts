@@ -1,0 +1,234 @@
+/**
+ * The WebAssembly SIMD forward kernel: the same contract as `forwardRows`, with the dense part
+ * of every layer in build/forwardpool.wasm (source: assembly/dense.ts, built by `npm run build:wasm`).
+ *
+ * Per thread the module is compiled once; each plan gets its own instance and linear memory,
+ * holding the model's weights repacked once into the micro-kernel's panels, an input block and
+ * two layer buffers. Per row block: copy the block's input rows in, run each layer's dense part
+ * in WebAssembly, then its activation: the piecewise ones (relu, relu6, leaky_relu, hard_sigmoid,
+ * softsign) by a WebAssembly pass that computes bit for bit what activateRange does, all others
+ * with the shared JavaScript `activateRows` on a view of the same memory; copy the rows out.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { arrayOf, bytesOf, type FloatArray } from '../types.js';
+import { Act, activateRows } from './activations.js';
+import { PANEL } from './dense.js';
+import type { KernelModel } from './forward.js';
+
+/**
+ * The few WebAssembly JS API members used here. The project compiles against ES2022 + @types/node
+ * 20, whose typings do not declare the `WebAssembly` namespace (it lives in lib.dom).
+ */
+interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
+interface WasmGlobal { readonly value: unknown }
+type WasmModule = object; // WebAssembly.Module, opaque here
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { readonly exports: object };
+}
+const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** What build/forwardpool.wasm exports. Pointers and strides are byte offsets into `memory`. */
+interface DenseExports {
+  memory: WasmMemory;
+  heapBase(): number;
+  denseF32(x: number, rows: number, K: number, p: number, b: number, N: number, y: number, ys: number): void;
+  denseF64(x: number, rows: number, K: number, p: number, b: number, N: number, y: number, ys: number): void;
+  activateF32(y: number, n: number, act: number, alpha: number, beta: number): void;
+  activateF64(y: number, n: number, act: number, alpha: number, beta: number): void;
+  F32_ROWS: WasmGlobal; F32_COLS: WasmGlobal;
+  F64_ROWS: WasmGlobal; F64_COLS: WasmGlobal;
+}
+
+/** One layer as the WebAssembly kernel sees it: sizes, activation, byte offsets of its packed weights and bias. */
+interface WasmLayer {
+  inputs: number;
+  units: number;
+  act: number;
+  alpha: number;
+  beta: number;
+  /** Whether the activation runs in WebAssembly (FUSED) rather than through activateRows. */
+  fused: boolean;
+  p: number;
+  b: number;
+}
+
+/** Activations with a WebAssembly pass (assembly/dense.ts) that computes exactly what activateRange does. */
+const FUSED: ReadonlySet<number> = new Set([Act.relu, Act.relu6, Act.leaky_relu, Act.hard_sigmoid, Act.softsign]);
+
+/** Per-thread state for running a KernelModel in WebAssembly, made once and reused. */
+export interface WasmForwardPlan {
+  readonly kernel: 'wasm';
+  model: KernelModel;
+  blockRows: number;
+  /** Rows of one micro-kernel tile; blockRows is a multiple of it. */
+  tileRows: number;
+  dense: DenseExports['denseF32'];
+  activate: DenseExports['activateF32'];
+  /** The instance's memory as the model's dtype (the memory never grows after the plan is made). */
+  M: FloatArray;
+  layers: WasmLayer[];
+  /** Element offsets into M of the input block and the two layer buffers. */
+  input: number;
+  bufs: [number, number];
+  tmp: Float64Array;
+}
+
+const WASM_PAGE = 65536;
+const MAX_WASM_BYTES = 4 * 1024 * 1024 * 1024; // wasm32: 65,536 pages
+/** Bytes of input and layer buffers one row block may occupy (L2 here is 2 MiB per core). */
+const BLOCK_BYTES = 1 << 20;
+const MAX_BLOCK_ROWS = 1024;
+
+/** i32.const 0; i8x16.splat; i8x16.popcnt: validates only where 128-bit SIMD is supported (as wasm-feature-detect does). */
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
+
+/** build/forwardpool.wasm at the package root, from src/kernels (tests, tsx) or dist/src/kernels (built package). */
+export function wasmPath(): string {
+  const up = import.meta.url.includes('/dist/') ? '../../../' : '../../';
+  return fileURLToPath(new URL(`${up}build/forwardpool.wasm`, import.meta.url));
+}
+
+let simd: boolean | undefined;
+let compiled: WasmModule | undefined;
+
+/** Whether this runtime validates WebAssembly SIMD and the built module is present. */
+export function wasmSimdAvailable(): boolean {
+  simd ??= WA !== undefined && WA.validate(SIMD_PROBE);
+  return simd && (compiled !== undefined || existsSync(wasmPath()));
+}
+
+/** The compiled module, read and compiled synchronously on first use in this thread. */
+function wasmModule(): { api: WasmApi; module: WasmModule } {
+  if (WA === undefined) throw new Error('WebAssembly is not available in this runtime');
+  if (compiled === undefined) {
+    const path = wasmPath();
+    if (!existsSync(path)) {
+      throw new Error(`WebAssembly kernel not built: ${path} is missing (run \`npm run build:wasm\`)`);
+    }
+    compiled = new WA.Module(readFileSync(path));
+  }
+  return { api: WA, module: compiled };
+}
+
+const align = (n: number, to: number) => Math.ceil(n / to) * to;
+
+/**
+ * Makes a plan: instantiates the module, grows its memory to fit the model's packed weights and
+ * one row block's buffers, and repacks the weights from `model.buffer` into panels.
+ * `blockRows` (rounded down to whole tiles) overrides the cache-sized default, for tests and tuning.
+ */
+export function createWasmPlan(model: KernelModel, options: { blockRows?: number } = {}): WasmForwardPlan {
+  const { api, module } = wasmModule();
+  const instance = new api.Instance(module, {});
+  const ex = instance.exports as unknown as DenseExports;
+  const f64 = model.dtype === 'float64';
+  const E = bytesOf(model.dtype);
+  const tileRows = (f64 ? ex.F64_ROWS : ex.F32_ROWS).value as number;
+  const cols = (f64 ? ex.F64_COLS : ex.F32_COLS).value as number;
+
+  // Layout (bytes): [static data | weights and biases, 64-byte aligned | input block | buf 0 | buf 1].
+  let at = align(ex.heapBase(), 64);
+  const layers: WasmLayer[] = model.layers.map((l) => {
+    const p = at;
+    at += align(l.units, cols) * l.inputs * E;
+    const b = at;
+    at = align(at + align(l.units, cols) * E, 64);
+    return { inputs: l.inputs, units: l.units, act: l.act, alpha: l.alpha, beta: l.beta, fused: FUSED.has(l.act), p, b };
+  });
+  const maxWidth = Math.max(...model.layers.map((l) => l.units));
+  const perRow = (model.inputs + 2 * maxWidth) * E;
+  let blockRows = options.blockRows ?? Math.min(MAX_BLOCK_ROWS, Math.floor(BLOCK_BYTES / perRow));
+  blockRows = Math.max(tileRows, blockRows - (blockRows % tileRows));
+  const input = at;
+  at = align(at + blockRows * model.inputs * E, 64);
+  const buf0 = at;
+  at = align(at + blockRows * maxWidth * E, 64);
+  const buf1 = at;
+  at += blockRows * maxWidth * E + 64; // the activation pass may read one vector past a buffer's end
+  growTo(ex.memory, at, model);
+
+  const M = new (arrayOf(model.dtype))(ex.memory.buffer);
+  const P = new (arrayOf(model.dtype))(model.buffer);
+  model.layers.forEach((l, i) => repack(P, l.wOffset, l.bOffset, l.inputs, l.units, M, layers[i]!.p / E, layers[i]!.b / E, cols));
+  return {
+    kernel: 'wasm', model, blockRows, tileRows,
+    dense: f64 ? ex.denseF64 : ex.denseF32,
+    activate: f64 ? ex.activateF64 : ex.activateF32,
+    M, layers, input: input / E, bufs: [buf0 / E, buf1 / E],
+    tmp: new Float64Array(maxWidth),
+  };
+}
+
+function growTo(memory: WasmMemory, bytes: number, model: KernelModel): void {
+  if (bytes > MAX_WASM_BYTES) {
+    throw new RangeError(
+      `model ${model.id} needs ${(bytes / 2 ** 20).toFixed(1)} MiB of WebAssembly memory for its weights and row buffers, but a wasm32 memory holds at most 4096 MiB (use the JavaScript kernel)`,
+    );
+  }
+  const need = Math.ceil(bytes / WASM_PAGE) - memory.buffer.byteLength / WASM_PAGE;
+  if (need <= 0) return;
+  try {
+    memory.grow(need);
+  } catch (cause) {
+    throw new RangeError(`could not grow WebAssembly memory to ${(bytes / 2 ** 20).toFixed(1)} MiB for model ${model.id}`, { cause });
+  }
+}
+
+/**
+ * Copies a layer from the JavaScript kernel's layout (panels of PANEL columns, see dense.ts) at
+ * P[wOff], P[bOff] into panels of `cols` columns at M[pOff] and a zero-padded bias at M[bDst].
+ */
+function repack(
+  P: FloatArray, wOff: number, bOff: number, K: number, N: number,
+  M: FloatArray, pOff: number, bDst: number, cols: number,
+): void {
+  let o = pOff;
+  for (let j0 = 0; j0 < N; j0 += cols) {
+    for (let k = 0; k < K; k++) {
+      for (let j = j0; j < j0 + cols; j++) {
+        // Column j of row k: JS panel j/PANEL, k-th group of PANEL values, lane j%PANEL.
+        const jp = (j / PANEL) | 0;
+        M[o++] = j < N ? P[wOff + (jp * K + k) * PANEL + (j - jp * PANEL)]! : 0;
+      }
+    }
+  }
+  const padded = align(N, cols);
+  for (let j = 0; j < padded; j++) M[bDst + j] = j < N ? P[bOff + j]! : 0;
+}
+
+/**
+ * Runs rows [r0, r1) of X (row r at X[xOff + r*inputs]) through every layer and writes them to
+ * Y (row r at Y[yOff + r*outputs]). Between row blocks it checks `cancel[0]`; when it is non-zero
+ * it stops and returns the number of rows finished so far. Returns r1 - r0 when done.
+ */
+export function forwardRowsWasm(
+  plan: WasmForwardPlan, X: FloatArray, xOff: number, Y: FloatArray, yOff: number,
+  r0: number, r1: number, cancel?: Int32Array,
+): number {
+  const { model, blockRows, dense, activate, M, layers, input, bufs, tmp } = plan;
+  const E = M.BYTES_PER_ELEMENT;
+  const K0 = model.inputs;
+  const out = model.outputs;
+  const last = layers.length - 1;
+  for (let r = r0; r < r1; r += blockRows) {
+    if (cancel !== undefined && Atomics.load(cancel, 0) !== 0) return r - r0;
+    const rows = r1 - r < blockRows ? r1 - r : blockRows;
+    M.set(X.subarray(xOff + r * K0, xOff + (r + rows) * K0), input);
+    let src = input;
+    for (let i = 0; i <= last; i++) {
+      const l = layers[i]!;
+      const dst = bufs[i & 1];
+      dense(src * E, rows, l.inputs, l.p, l.b, l.units, dst * E, l.units * E);
+      if (l.fused) activate(dst * E, rows * l.units, l.act, l.alpha, l.beta);
+      else activateRows(M, dst, rows, l.units, l.units, l.act, l.alpha, l.beta, tmp);
+      src = dst;
+    }
+    Y.set(M.subarray(src, src + rows * out), yOff + r * out);
+  }
+  return r1 - r0;
+}
