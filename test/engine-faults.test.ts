@@ -6,15 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortError, createEngine, defineModel, EngineClosedError, Matrix, type Engine, type Model } from '../src/index.js';
 import { poolOf } from '../src/engine/engine.js';
-import { createPlan, forwardRows } from '../src/kernels/forward.js';
-import { kernelModelOf } from '../src/model/model.js';
+import { predictInline } from './helpers/predict.js';
 import { randomModel, randomRows, randInt, rng } from './helpers/random.js';
 
-/** Inline single-thread result: the bits every pooled call must reproduce. */
-function expected(model: Model, x: Matrix): Float32Array | Float64Array {
-  const out = Matrix.alloc(x.rows, model.outputs, model.dtype);
-  forwardRows(createPlan(kernelModelOf(model)), x.data, 0, out.data, 0, 0, x.rows);
-  return out.data;
+/** Single-thread result on the calling thread, same kernel as the engine: the bits every pooled call must reproduce. */
+function expected(model: Model, x: Matrix, kernel: 'auto' | 'js' = 'auto'): Float32Array | Float64Array {
+  return predictInline(model, x.data, x.rows, kernel);
 }
 
 let model: Model;
@@ -73,7 +70,8 @@ describe('abort', () => {
   });
 
   it('EXPECTED FAILURE - aborting a running batch rejects with AbortError, and the engine keeps working', async () => {
-    const heavy = await createEngine(big, { threads: 2, chunkRows: 200, inlineBelowRows: 0 });
+    // The JavaScript kernel keeps each task long enough to be caught running, whatever the machine.
+    const heavy = await createEngine(big, { threads: 2, chunkRows: 200, inlineBelowRows: 0, kernel: 'js' });
     try {
       const x = Matrix.wrap(Float32Array.from(randomRows(rng(4), 20_000, 400)), 20_000, 400);
       const ac = new AbortController();
@@ -85,7 +83,7 @@ describe('abort', () => {
       expect((err as AbortError).cause).toBe('enough');
       expect(heavy.stats().inFlight).toBe(0); // nothing of the aborted call is left running
       const y = Matrix.wrap(x.data.subarray(0, 300 * 400), 300, 400);
-      expect((await heavy.predict(y)).data).toEqual(expected(big, y));
+      expect((await heavy.predict(y)).data).toEqual(expected(big, y, 'js'));
     } finally {
       await heavy.close();
     }
@@ -111,7 +109,7 @@ describe('abort', () => {
 
 describe('worker failure', () => {
   it('a worker killed mid-task: its chunk is retried once on a fresh worker and the call succeeds', async () => {
-    const heavy = await createEngine(big, { threads: 2, chunkRows: 2_000, inlineBelowRows: 0 });
+    const heavy = await createEngine(big, { threads: 2, chunkRows: 2_000, inlineBelowRows: 0, kernel: 'js' });
     try {
       const x = Matrix.wrap(Float32Array.from(randomRows(rng(6), 8_000, 400)), 8_000, 400);
       const p = heavy.predict(x);
@@ -119,7 +117,7 @@ describe('worker failure', () => {
       const pool = poolOf.get(heavy)!;
       await Promise.all(pool.threads.map((w) => w.terminate()));
       const out = await p;
-      expect(out.data).toEqual(expected(big, x));
+      expect(out.data).toEqual(expected(big, x, 'js'));
       expect(heavy.stats().retries).toBeGreaterThanOrEqual(1);
       // The pool has replaced its workers: later calls succeed too.
       const again = await heavy.predict(x);
@@ -217,6 +215,8 @@ describe('bad input', () => {
     await expect(createEngine(model, { chunkRows: 'big' })).rejects.toThrow(TypeError);
     await expect(createEngine(model, { maxQueue: -1 })).rejects.toThrow(/options.maxQueue/);
     await expect(createEngine(model, { inlineBelowRows: -1 })).rejects.toThrow(/options.inlineBelowRows/);
+    // @ts-expect-error not a kernel
+    await expect(createEngine(model, { kernel: 'gpu' })).rejects.toThrow(/options.kernel must be 'auto', 'wasm' or 'js', got: "gpu"/);
     // @ts-expect-error unknown option
     await expect(createEngine(model, { thread: 2 })).rejects.toThrow(/options has an unknown key "thread"; expected one of: threads, chunkRows/);
   });

@@ -57,6 +57,31 @@ describe('oracle: pooled predict vs the naive float64 reference', () => {
   }
 });
 
+describe('oracle: both kernels through the engine', () => {
+  for (const kernel of ['js', 'wasm'] as const) {
+    for (const dtype of ['float64', 'float32'] as DType[]) {
+      it(`kernel ${kernel}, ${dtype}: random models, 0 / 7 / 257 / 20 001 rows, 2 threads, every activation`, async () => {
+        const r = rng(kernel === 'js' ? 31 : 32);
+        for (let t = 0; t < ACTIVATION_NAMES.length; t += 3) {
+          const acts = ACTIVATION_NAMES.slice(t, t + 3);
+          const widths = [randInt(r, 1, 600), ...acts.map(() => randInt(r, 1, 40))];
+          const { model, ref } = randomModel(r, widths, acts, dtype);
+          const e = await engine(model, { threads: 2, kernel, inlineBelowRows: 0, chunkRows: 'auto' });
+          expect(e.stats().kernel).toBe(kernel);
+          for (const rows of [0, 7, 257, t === 0 ? 20_001 : 300]) {
+            const x = Matrix.wrap(randomRows(r, rows, widths[0]!), rows, widths[0]!).toDtype(dtype);
+            const out = await e.predict(x);
+            const want = referenceForward(ref, rowsOf(x)).flat();
+            if (dtype === 'float64') expect(maxAbsError(out.data, want), `${model}`).toBeLessThanOrEqual(1e-12);
+            else expect(maxRelError(out.data, want), `${model}`).toBeLessThanOrEqual(1e-5);
+          }
+          await e.close();
+        }
+      });
+    }
+  }
+});
+
 describe('tutorial vectors through the engine', () => {
   it('the Titanic network gives 0.9995411814260615 per row (float64), pooled and inline', async () => {
     const model = titanicModel('float64');

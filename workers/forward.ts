@@ -4,21 +4,20 @@
  * (views and scratch buffers) is built once per model id and reused by every task.
  */
 import { workerData } from 'piscina';
-import { createPlan, forwardRows, type ForwardPlan } from '../src/kernels/forward.js';
+import { makeRowsFn, type RowsFn } from '../src/kernels/select.js';
 import type { ChunkResult, ChunkTask, PoolWorkerData } from '../src/engine/task.js';
 import { arrayOf } from '../src/types.js';
 
-const plans = new Map<string, ForwardPlan>();
 const data = workerData as PoolWorkerData;
-plans.set(data.model.id, createPlan(data.model));
+const { model } = data;
+const plans = new Map<string, RowsFn>([[model.id, makeRowsFn(model, data.kernel)]]);
 
 export default function forward(task: ChunkTask): ChunkResult {
-  const plan = plans.get(task.modelId);
-  if (plan === undefined) throw new Error(`forward worker: no model with id ${task.modelId} (this worker has ${[...plans.keys()].join(', ')})`);
-  const { model } = plan;
+  const run = plans.get(task.modelId);
+  if (run === undefined) throw new Error(`forward worker: no model with id ${task.modelId} (this worker has ${[...plans.keys()].join(', ')})`);
   const F = arrayOf(model.dtype);
   const X = new F(task.x, task.xByteOffset, task.rows * model.inputs);
   const Y = new F(task.out, 0, task.rows * model.outputs);
   const cancel = task.cancel === undefined ? undefined : new Int32Array(task.cancel);
-  return forwardRows(plan, X, 0, Y, 0, task.r0, task.r1, cancel);
+  return run(X, 0, Y, 0, task.r0, task.r1, cancel);
 }

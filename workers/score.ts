@@ -3,15 +3,15 @@
  * scoreChunk (parse → forward → format). Model and job arrive once, in workerData.
  */
 import { workerData } from 'piscina';
-import { createPlan } from '../src/kernels/forward.js';
 import type { KernelModel } from '../src/kernels/forward.js';
+import { makeRowsFn, type KernelName } from '../src/kernels/select.js';
 import { scoreChunk, type ChunkOutput } from '../src/io/score-chunk.js';
 import type { ScoreJob } from '../src/io/score-job.js';
 
-const { model, job } = workerData as { model: KernelModel; job: ScoreJob };
-const plan = createPlan(model);
+const { model, job, kernel } = workerData as { model: KernelModel; job: ScoreJob; kernel: KernelName };
+const run = makeRowsFn(model, kernel);
 
 export default function score(task: { bytes: Uint8Array; firstLine: number }): ChunkOutput {
   // The result is copied back (output text is small next to the input the task parsed).
-  return scoreChunk(plan, job, task.bytes, task.firstLine);
+  return scoreChunk(model, run, job, task.bytes, task.firstLine);
 }

@@ -5,7 +5,8 @@
  */
 import type { Piscina } from 'piscina';
 import { Errors } from '../errors.js';
-import { createPlan, forwardRows, type ForwardPlan, type KernelModel } from '../kernels/forward.js';
+import type { KernelModel } from '../kernels/forward.js';
+import { makeRowsFn, resolveKernel, type KernelName, type RowsFn } from '../kernels/select.js';
 import { Matrix } from '../matrix.js';
 import { isModel, kernelModelOf, type Model } from '../model/model.js';
 import { Gate } from './gate.js';
@@ -40,7 +41,8 @@ export interface EngineStats {
   /** Resolved options. */
   chunkRows: number | 'auto';
   inlineBelowRows: number;
-  kernel: 'js';
+  /** The kernel every thread runs. */
+  kernel: KernelName;
 }
 
 export interface Engine extends AsyncDisposable {
@@ -68,7 +70,8 @@ class PoolEngine implements Engine {
   readonly #options: FilledOptions;
   readonly #pool: Piscina;
   readonly #gate: Gate;
-  #inlinePlan: ForwardPlan | undefined;
+  readonly #kernelName: KernelName;
+  #inline: RowsFn | undefined;
   #closing: Promise<void> | undefined;
   #active = 0;
   #idle: (() => void) | undefined;
@@ -78,7 +81,9 @@ class PoolEngine implements Engine {
     this.model = model;
     this.#options = options;
     this.#kernel = kernelModelOf(model);
+    this.#kernelName = resolveKernel(options.kernel);
     this.#pool = createPool(this.#kernel, {
+      kernel: this.#kernelName,
       threads: options.threads,
       maxQueue: options.maxQueue,
       idleTimeout: options.idleTimeout,
@@ -108,8 +113,8 @@ class PoolEngine implements Engine {
     this.#active++;
     try {
       if (x.rows < this.#options.inlineBelowRows) {
-        this.#inlinePlan ??= createPlan(this.#kernel);
-        forwardRows(this.#inlinePlan, x.data, 0, out.data, 0, 0, x.rows);
+        this.#inline ??= makeRowsFn(this.#kernel, this.#kernelName);
+        this.#inline(x.data, 0, out.data, 0, 0, x.rows);
         this.#counts.inlineCalls++;
       } else {
         await this.#runPooled(x, out, signal);
@@ -205,7 +210,7 @@ class PoolEngine implements Engine {
       waiting: this.#gate.waiting,
       chunkRows: this.#options.chunkRows,
       inlineBelowRows: this.#options.inlineBelowRows,
-      kernel: 'js',
+      kernel: this.#kernelName,
     };
   }
 

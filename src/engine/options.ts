@@ -1,6 +1,7 @@
 /** Engine options as the caller gives them, and as the engine uses them after defaults and checks. */
 import { availableParallelism } from 'node:os';
 import { Errors } from '../errors.js';
+import type { KernelChoice } from '../kernels/select.js';
 import { defaultInlineBelowRows } from './planner.js';
 
 export interface EngineOptions {
@@ -14,6 +15,8 @@ export interface EngineOptions {
   inlineBelowRows?: number;
   /** Milliseconds an idle worker above the minimum is kept; default 60 000. */
   idleTimeout?: number;
+  /** 'auto' (default): WebAssembly SIMD where available, else JavaScript; or force one. */
+  kernel?: KernelChoice;
 }
 
 export interface FilledOptions {
@@ -22,9 +25,10 @@ export interface FilledOptions {
   maxQueue: number;
   inlineBelowRows: number;
   idleTimeout: number;
+  kernel: KernelChoice;
 }
 
-const KEYS = new Set(['threads', 'chunkRows', 'maxQueue', 'inlineBelowRows', 'idleTimeout']);
+const KEYS = new Set(['threads', 'chunkRows', 'maxQueue', 'inlineBelowRows', 'idleTimeout', 'kernel']);
 
 function int(value: unknown, arg: string, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) throw Errors.type(`options.${arg}`, `an integer >= ${min}`, value);
@@ -46,5 +50,7 @@ export function fillOptions(options: EngineOptions | undefined, costPerRow: numb
     ? defaultInlineBelowRows(costPerRow)
     : int(options.inlineBelowRows, 'inlineBelowRows', 0);
   const idleTimeout = options.idleTimeout === undefined ? 60_000 : int(options.idleTimeout, 'idleTimeout', 0);
-  return { threads, chunkRows, maxQueue, inlineBelowRows, idleTimeout };
+  const kernel = options.kernel ?? 'auto';
+  if (kernel !== 'auto' && kernel !== 'wasm' && kernel !== 'js') throw Errors.type('options.kernel', "'auto', 'wasm' or 'js'", kernel);
+  return { threads, chunkRows, maxQueue, inlineBelowRows, idleTimeout, kernel };
 }

@@ -1,6 +1,7 @@
 /** Creates the piscina pool that runs workers/forward for one model. */
 import { Piscina } from 'piscina';
 import type { KernelModel } from '../kernels/forward.js';
+import type { KernelName } from '../kernels/select.js';
 import type { PoolWorkerData } from './task.js';
 
 /**
@@ -18,6 +19,7 @@ export function workerEntry(name = 'forward'): { filename: string; execArgv: str
 }
 
 export interface PoolOptions {
+  kernel: KernelName;
   threads: number;
   maxQueue: number;
   idleTimeout: number;
@@ -25,7 +27,7 @@ export interface PoolOptions {
 
 export function createPool(model: KernelModel, options: PoolOptions): Piscina {
   const { filename, execArgv } = workerEntry();
-  const workerData: PoolWorkerData = { model };
+  const workerData: PoolWorkerData = { model, kernel: options.kernel };
   return new Piscina({
     name: 'default',
     filename,

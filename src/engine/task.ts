@@ -1,9 +1,11 @@
 /** Messages between the coordinator and the forward workers. */
 import type { KernelModel } from '../kernels/forward.js';
+import type { KernelName } from '../kernels/select.js';
 
 /** Given to every worker once, at start-up (piscina `workerData`). */
 export interface PoolWorkerData {
   model: KernelModel;
+  kernel: KernelName;
 }
 
 /**

@@ -13,6 +13,7 @@ import { Piscina } from 'piscina';
 import { AbortError } from '../errors.js';
 import { workerEntry } from '../engine/pool.js';
 import { kernelModelOf, type Model } from '../model/model.js';
+import { resolveKernel, type KernelChoice } from '../kernels/select.js';
 import { parseCsv } from './csv.js';
 import { RowCutter, splitFirstRow, splitRows, type RowBlock } from './rows.js';
 import type { ChunkOutput, RowProblem } from './score-chunk.js';
@@ -36,6 +37,7 @@ export interface ScoreFileOptions {
   onError: 'fail' | 'skip';
   rejects?: string;
   force: boolean;
+  kernel?: KernelChoice;
   signal?: AbortSignal;
   onProgress?: (p: { rows: number; bytes: number; totalBytes: number | undefined }) => void;
 }
@@ -134,7 +136,7 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
     if (rejects) await write(rejects.stream, 'line,column,reason,row\n');
 
     const { filename, execArgv } = workerEntry('score');
-    pool = new Piscina({ filename, execArgv, workerData: { model: kernelModelOf(o.model), job }, minThreads: o.threads, maxThreads: o.threads, idleTimeout: 60_000, atomics: 'sync' });
+    pool = new Piscina({ filename, execArgv, workerData: { model: kernelModelOf(o.model), job, kernel: resolveKernel(o.kernel ?? 'auto') }, minThreads: o.threads, maxThreads: o.threads, idleTimeout: 60_000, atomics: 'sync' });
     pool.on('error', () => {});
     const maxInFlight = o.threads * 3;
     const inFlight: Array<{ result: Promise<ChunkOutput>; size: number }> = [];

@@ -2,8 +2,8 @@
  * One pool task of `forwardpool score`: parse a block of whole rows, run the forward pass, and
  * format the output rows. Pure: the worker entry only adapts messages to it.
  */
-import type { ForwardPlan } from '../kernels/forward.js';
-import { forwardRows } from '../kernels/forward.js';
+import type { KernelModel } from '../kernels/forward.js';
+import type { RowsFn } from '../kernels/select.js';
 import { arrayOf } from '../types.js';
 import { CsvSyntaxError, parseCsv } from './csv.js';
 import { formatFloat32, formatFloat64, parseDecimal } from './numbers.js';
@@ -40,7 +40,7 @@ export function csvField(value: string, delimiter: string): string {
   return value;
 }
 
-export function scoreChunk(plan: ForwardPlan, job: ScoreJob, bytes: Uint8Array, firstLine: number): ChunkOutput {
+export function scoreChunk(model: KernelModel, run: RowsFn, job: ScoreJob, bytes: Uint8Array, firstLine: number): ChunkOutput {
   const problems: RowProblem[] = [];
   let text: string;
   try {
@@ -49,7 +49,6 @@ export function scoreChunk(plan: ForwardPlan, job: ScoreJob, bytes: Uint8Array, 
     const at = utf8ErrorAt(bytes, firstLine);
     return { bytes: new Uint8Array(0), rows: 0, problems: [{ ...at, message: 'bytes that are not UTF-8', text: '' }] };
   }
-  const { model } = plan;
   const F = model.inputs;
   const X = new (arrayOf(model.dtype))(1024 * F);
   let x = X;
@@ -91,7 +90,7 @@ export function scoreChunk(plan: ForwardPlan, job: ScoreJob, bytes: Uint8Array, 
 
   const N = model.outputs;
   const Y = new (arrayOf(model.dtype))(rows * N);
-  forwardRows(plan, x, 0, Y, 0, 0, rows);
+  run(x, 0, Y, 0, 0, rows);
   const fmt = model.dtype === 'float64' ? formatFloat64 : formatFloat32;
   const lines: string[] = [];
   for (let r = 0; r < rows; r++) {

@@ -1,14 +1,14 @@
-/** Scores rows on the calling thread through the same kernel the workers run (for format tests). */
-import { createPlan, forwardRows } from '../../src/kernels/forward.js';
+/** Scores rows on the calling thread through the kernel the engine would pick (for format and CLI tests). */
+import { makeRowsFn, resolveKernel, type KernelChoice } from '../../src/kernels/select.js';
 import { kernelModelOf, type Model } from '../../src/model/model.js';
 import { arrayOf } from '../../src/types.js';
 
-export function predictInline(model: Model, x: ArrayLike<number>, rows: number): Float32Array | Float64Array {
+export function predictInline(model: Model, x: ArrayLike<number>, rows: number, kernel: KernelChoice = 'auto'): Float32Array | Float64Array {
   const F = arrayOf(model.dtype);
   const X = new F(rows * model.inputs);
   X.set(x as ArrayLike<number>);
   const Y = new F(rows * model.outputs);
-  forwardRows(createPlan(kernelModelOf(model)), X, 0, Y, 0, 0, rows);
+  makeRowsFn(kernelModelOf(model), resolveKernel(kernel))(X, 0, Y, 0, 0, rows);
   return Y;
 }
 
