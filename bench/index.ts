@@ -6,10 +6,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { createEngine, type DType } from '../src/index.js';
-import { createPlan, forwardRows } from '../src/kernels/forward.js';
-import { kernelModelOf } from '../src/model/model.js';
 import { titanicModel } from '../examples/models.js';
+import { chartSvg } from './chart.js';
 import { cliSuite } from './cli-suite.js';
+import { kernelWasmSuite } from './kernel-wasm.js';
 import { peersSuite } from './peers-suite.js';
 import { fmt, measure, mlp, randomMatrix } from './util.js';
 
@@ -18,36 +18,11 @@ const lines: string[] = [];
 const results: Record<string, unknown> = {};
 const say = (s = '') => { lines.push(s); console.log(s); };
 
-async function kernelSuite(): Promise<void> {
-  say('## Kernel (one thread, calling thread, no pool)');
-  say('');
-  say('| layer shape | dtype | rows | GFLOP/s |');
-  say('|---|---|---:|---:|');
-  const shapes: Array<[number[], string]> = [[[784, 512], 'relu'], [[512, 256], 'relu'], [[256, 10], 'softmax'], [[32, 64], 'relu'], [[784, 512, 256, 10], 'whole model']];
-  const out: unknown[] = [];
-  for (const dtype of ['float32', 'float64'] as DType[]) {
-    for (const [widths, label] of shapes) {
-      const acts = widths.length === 2 ? [label as 'relu'] : ['relu', 'relu', 'softmax'] as const;
-      const model = mlp(widths, [...acts], dtype);
-      const rows = 1024;
-      const x = randomMatrix(rows, widths[0]!, dtype);
-      const y = new (dtype === 'float64' ? Float64Array : Float32Array)(rows * model.outputs);
-      const plan = createPlan(kernelModelOf(model));
-      const m = await measure(`${widths.join('→')} ${dtype}`, () => forwardRows(plan, x.data, 0, y, 0, 0, rows), { time: QUICK ? 200 : 1500 });
-      const gflops = (model.flopsPerRow * rows) / (m.meanMs / 1000) / 1e9;
-      say(`| ${widths.join('→')}${widths.length === 2 ? ` ${label}` : ''} | ${dtype} | ${rows} | ${fmt(gflops)} |`);
-      out.push({ shape: widths, dtype, rows, gflops });
-    }
-  }
-  results.kernel = out;
-  say('');
-}
-
 async function engineSuite(): Promise<void> {
   const maxThreads = availableParallelism();
   const cases: Array<{ name: string; model: ReturnType<typeof mlp>; rows: number; rounds: number }> = [
     { name: '784→512→256→10 softmax float32', model: mlp([784, 512, 256, 10], ['relu', 'relu', 'softmax'], 'float32'), rows: QUICK ? 4096 : 65_536, rounds: QUICK ? 2 : 3 },
-    { name: '784→512→256→10 softmax float64', model: mlp([784, 512, 256, 10], ['relu', 'relu', 'softmax'], 'float64'), rows: QUICK ? 4096 : 16_384, rounds: QUICK ? 2 : 5 },
+    { name: '784→512→256→10 softmax float64', model: mlp([784, 512, 256, 10], ['relu', 'relu', 'softmax'], 'float64'), rows: QUICK ? 4096 : 65_536, rounds: QUICK ? 2 : 3 },
     { name: '32→64→64→1 sigmoid float32', model: mlp([32, 64, 64, 1], ['relu', 'relu', 'sigmoid'], 'float32'), rows: 1_000_000, rounds: QUICK ? 2 : 7 },
     { name: '4→5→3→1 tutorial (Titanic) float32', model: titanicModel('float32'), rows: 1_000_000, rounds: QUICK ? 2 : 9 },
   ];
@@ -120,7 +95,7 @@ say('');
 const t0 = performance.now();
 const ALL = ['kernel', 'engine', 'latency', 'startup', 'peers', 'cli'];
 const SUITES = new Set((process.env.BENCH_SUITES ?? ALL.join(',')).split(','));
-if (SUITES.has('kernel')) await kernelSuite();
+if (SUITES.has('kernel')) results.kernel = await kernelWasmSuite(say);
 if (SUITES.has('engine')) await engineSuite();
 if (SUITES.has('latency')) await latencySuite();
 if (SUITES.has('startup')) await startupSuite();
@@ -134,4 +109,7 @@ if (!QUICK && SUITES.size === ALL.length) {
   await mkdir(dir, { recursive: true });
   await writeFile(new URL(`${date}.json`, dir), JSON.stringify(results, null, 2) + '\n');
   await writeFile(new URL(`${date}.md`, dir), lines.join('\n') + '\n');
+  const engineRows = (results.engine as Array<{ model: string; threads: number; rowsPerSec: number; gflops: number }>).filter((r) => r.model.startsWith('784') && r.model.endsWith('float32'));
+  const peerRows = (results.peers as { rows: Array<{ model: string; engine: string; gflops: number; rowsPerSec: number }> }).rows;
+  await writeFile(new URL(`${date}.svg`, dir), chartSvg(`forwardpool benchmark ${date} — ${machine}`, engineRows, peerRows));
 }
