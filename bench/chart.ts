@@ -10,7 +10,10 @@ export function chartSvg(title: string, engine: EngineRow[], peers: PeerRow[]): 
   const W = 860, barH = 16, gap = 6, left = 330, right = 110;
   const rows: Array<{ group: string; label: string; value: number; ours: boolean }> = [];
   for (const r of engine) rows.push({ group: `forwardpool, threads — ${r.model}`, label: `${r.threads} thread${r.threads > 1 ? 's' : ''}`, value: r.rowsPerSec, ours: true });
-  for (const p of peers) rows.push({ group: `vs peers — ${p.model}`, label: p.engine.replace(/\*\*/g, '').replace(/ \(.*$/, ''), value: p.rowsPerSec, ours: p.engine.includes('forwardpool') });
+  const short = (e: string) => e.includes('forwardpool') ? `forwardpool (${/\((\w+) kernel\)/.exec(e)?.[1] ?? '?'} kernel)`
+    : e.includes('tfjs') ? `tfjs ${e.includes('wasm backend') ? 'wasm' : 'cpu'}${/\(([\d,]+) rows\)/.test(e) ? ' (fewer rows)' : ''}`
+    : e.replace(/ \d+\.\d+\.\d+.*$/, '');
+  for (const p of peers) rows.push({ group: `vs peers — ${p.model}`, label: short(p.engine), value: p.rowsPerSec, ours: p.engine.includes('forwardpool') });
   const max = Math.max(...rows.map((r) => r.value));
   const min = Math.max(1, Math.min(...rows.map((r) => r.value)) / 2);
   const scale = (v: number) => ((Math.log10(v) - Math.log10(min)) / (Math.log10(max) - Math.log10(min))) * (W - left - right);

@@ -58,6 +58,33 @@ async function engineSuite(): Promise<void> {
   }
   results.engine = out;
   say('');
+
+  // Chunk size: rows per pool task, on the mid-size model, all threads.
+  const model = mlp([32, 64, 64, 1], ['relu', 'relu', 'sigmoid'], 'float32');
+  const rows = 1_000_000;
+  const x = randomMatrix(rows, 32, 'float32');
+  const choices: Array<number | 'auto'> = [256, 4096, 32_768, 'auto'];
+  const engines = await Promise.all(choices.map((chunkRows) => createEngine(model, { threads: maxThreads, chunkRows })));
+  for (const e of engines) await e.predict(x);
+  const samples: number[][] = engines.map(() => []);
+  for (let round = 0; round < (QUICK ? 1 : 5); round++) {
+    for (let i = 0; i < engines.length; i++) {
+      const m = await measure('chunk', () => engines[i]!.predict(x), { iterations: 1, time: 0, warmupIterations: 0 });
+      samples[i]!.push(rows / (m.meanMs / 1000));
+    }
+  }
+  await Promise.all(engines.map((e) => e.close()));
+  say(`Chunk size (32→64→64→1 sigmoid float32, ${rows.toLocaleString('en-US')} rows, ${maxThreads} threads; 'auto' plans ${Math.ceil(rows / (maxThreads * 4)).toLocaleString('en-US')}-row chunks here):`);
+  say('');
+  say('| chunkRows | tasks per call | rows/s |');
+  say('|---:|---:|---:|');
+  results.chunks = choices.map((c, i) => {
+    const rowsPerSec = median(samples[i]!);
+    const size = c === 'auto' ? Math.ceil(rows / (maxThreads * 4)) : c;
+    say(`| ${c} | ${Math.ceil(rows / size).toLocaleString('en-US')} | ${Math.round(rowsPerSec).toLocaleString('en-US')} |`);
+    return { chunkRows: c, rowsPerSec };
+  });
+  say('');
 }
 
 async function latencySuite(): Promise<void> {
