@@ -1,16 +1,9 @@
 /** Small helpers shared by the benchmark suites: seeded data, models, and tinybench result extraction. */
 import { Bench } from 'tinybench';
+import { mulberry32 as rng } from '../examples/spiral.js';
 import { defineModel, Matrix, type ActivationName, type DType, type Model } from '../src/index.js';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 export function mlp(widths: number[], acts: ActivationName[], dtype: DType, seed = 1): Model {
   const r = rng(seed);

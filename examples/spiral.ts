@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { defineModel, Matrix, type Model, type ModelSpec } from '../src/index.js';
 
-function mulberry32(seed: number): () => number {
+/** mulberry32: a small, fast, seeded 32-bit generator; numbers in [0, 1). Shared by the demo, tests and benchmarks. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,20 +1,10 @@
 /** Matrix (src/matrix.ts) and argmaxRows (src/kernels/argmax.ts). */
 import { describe, expect, it } from 'vitest';
+import { expectThrow } from './helpers/expect-throw.js';
 import { argmaxRows } from '../src/kernels/argmax.js';
 import { Matrix } from '../src/matrix.js';
 import type { DType } from '../src/types.js';
 
-/** Calls `fn` expecting it to throw `cls` with a message matching `re`. */
-function expectThrow(fn: () => unknown, cls: new (...a: never[]) => Error, re: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, 'expected a throw').toBeInstanceOf(cls);
-  expect((caught as Error).message).toMatch(re);
-}
 
 const DTYPES: DType[] = ['float32', 'float64'];
 const ArrayOf = { float32: Float32Array, float64: Float64Array } as const;

@@ -1,5 +1,6 @@
 /** defineModel and Model (src/model/model.ts): what a model exposes, and one BAD CALL per failure. */
 import { describe, expect, it } from 'vitest';
+import { expectThrow } from './helpers/expect-throw.js';
 import { referenceForward } from '../src/kernels/reference.js';
 import { ACTIVATION_NAMES } from '../src/model/activations.js';
 import { defineModel, isModel, Model } from '../src/model/model.js';
@@ -36,17 +37,6 @@ const titanicSpec = (): ModelSpec => ({
 const one = (layer: Partial<LayerSpec> | Record<string, unknown> = {}, rest: Partial<ModelSpec> = {}): ModelSpec =>
   ({ ...rest, layers: [{ weights: [[1, 2, 3], [4, 5, 6]], ...layer } as LayerSpec] });
 
-/** Calls `fn` expecting it to throw `cls` with a message matching `re`. */
-function expectThrow(fn: () => unknown, cls: new (...a: never[]) => Error, re: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, 'expected a throw').toBeInstanceOf(cls);
-  expect((caught as Error).message).toMatch(re);
-}
 
 /** A weights array [inputs][units] filled with a small deterministic pattern. */
 function dense(inputs: number, units: number): number[][] {
