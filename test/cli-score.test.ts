@@ -85,10 +85,13 @@ describe.skipIf(!built)('forwardpool score', () => {
       Array.from({ length: rows }, (_, i) => i).filter((i) => i % 97 !== 0));
   });
 
-  it('stdin to stdout', () => {
+  it('stdin to stdout; a bad row on stdin still ends the process with exit 3', () => {
     const r = cli(['score', '--model', linearPath, '--input', '-', '--quiet'], 'a,b\n1,1\n2,2\n');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('y0\n2\n3\n');
+    const bad = cli(['score', '--model', linearPath, '--input', '-', '--quiet'], `a,b\n1,x\n${'3,3\n'.repeat(200_000)}`);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toMatch(/stdin:2:2: "x" is not a number/);
   });
 
   const badCases: Array<[string, string, RegExp]> = [

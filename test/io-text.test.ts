@@ -153,3 +153,18 @@ describe('row cutter + CSV grammar', () => {
     });
   });
 });
+
+describe('row cutter limits', () => {
+  it('EXPECTED FAILURE - a row that never ends (an unbalanced quote) is refused once it passes the limit, with its line', async () => {
+    const { RowTooLongError } = await import('../src/io/rows.js');
+    const c = new RowCutter(1000);
+    expect(c.push(new TextEncoder().encode('a,b\n1,2\n3,"open\n'))?.firstLine).toBe(1);
+    let err: unknown;
+    try {
+      for (let i = 0; i < 100; i++) c.push(new TextEncoder().encode('x,y\n'.repeat(10)));
+    } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(RowTooLongError);
+    expect((err as InstanceType<typeof RowTooLongError>).line).toBe(3); // where the unending row starts
+    expect((err as Error).message).toMatch(/a row runs past .* without ending \(an unbalanced quote\?\)/);
+  });
+});

@@ -15,7 +15,7 @@ import { workerEntry } from '../engine/pool.js';
 import { kernelModelOf, type Model } from '../model/model.js';
 import { resolveKernel, type KernelChoice } from '../kernels/select.js';
 import { parseCsv } from './csv.js';
-import { RowCutter, splitFirstRow, splitRows, type RowBlock } from './rows.js';
+import { RowCutter, RowTooLongError, splitFirstRow, splitRows, type RowBlock } from './rows.js';
 import type { ChunkOutput, RowProblem } from './score-chunk.js';
 import { csvField } from './score-chunk.js';
 import { outputColumns, planJob, type Emit, type OutputFormat, type ScoreJob } from './score-job.js';
@@ -92,12 +92,12 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
   const totalBytes = o.input === '-' ? undefined : (await stat(o.input)).size;
   const input: Readable = o.input === '-' ? process.stdin : createReadStream(o.input, { highWaterMark: 1 << 20 });
   const out = await openTarget(o.output, o.force, inputReal, 'output');
+  const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
   let rejects: Target | undefined;
   let pool: Piscina | undefined;
   try {
     rejects = o.rejects ? await openTarget(o.rejects, o.force, inputReal, 'rejects file') : undefined;
     const cutter = new RowCutter();
-    const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
     let bytesRead = 0;
     let first = true;
     // Blocks of whole rows, in order; the header row is taken off the first one.
@@ -112,7 +112,12 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
           bytesRead += chunk.length;
           if (first && chunk[0] === BOM[0] && chunk[1] === BOM[1] && chunk[2] === BOM[2]) chunk = chunk.subarray(3);
           first = false;
-          block = cutter.push(chunk);
+          try {
+            block = cutter.push(chunk);
+          } catch (e) {
+            if (e instanceof RowTooLongError) throw new BadDataError(source, { line: e.line, column: 1, message: e.message, text: '' });
+            throw e;
+          }
         }
         if (block) yield block;
         if (next.done) return;
@@ -184,6 +189,7 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
     await rejects?.discard();
     throw e;
   } finally {
+    await iterator.return?.(); // stops reading (and releases stdin) when the run ends early
     if (o.input !== '-') (input as ReturnType<typeof createReadStream>).destroy();
     await pool?.destroy();
   }

@@ -13,7 +13,20 @@ export interface RowBlock {
   firstLine: number;
 }
 
+/** A row that never ends within `maxRowBytes` (usually an unbalanced quote): refused before it fills memory. */
+export class RowTooLongError extends Error {
+  override name = 'RowTooLongError';
+  constructor(readonly line: number, readonly limit: number) {
+    super(`a row runs past ${Math.round(limit / 2 ** 20)} MiB without ending (an unbalanced quote?)`);
+  }
+}
+
 export class RowCutter {
+  readonly maxRowBytes: number;
+  constructor(maxRowBytes = 64 << 20) {
+    this.maxRowBytes = maxRowBytes;
+  }
+
   #pending: Uint8Array[] = [];
   #pendingLength = 0;
   #inQuotes = false;
@@ -34,8 +47,9 @@ export class RowCutter {
     }
     this.#inQuotes = inQuotes;
     if (lastCut < 0) {
-      this.#pending.push(chunk);
+      this.#pending.push(chunk.slice());
       this.#pendingLength += chunk.length;
+      if (this.#pendingLength > this.maxRowBytes) throw new RowTooLongError(this.#line, this.maxRowBytes);
       return undefined;
     }
     const head = chunk.subarray(0, lastCut + 1);
