@@ -15,7 +15,7 @@ import { fillOptions, type EngineOptions, type FilledOptions } from './options.j
 import { planChunkRows } from './planner.js';
 import { createPool } from './pool.js';
 import { predictStream, type StreamOptions, type StreamSource } from './stream.js';
-import type { ChunkTask } from './task.js';
+import type { ChunkTask, PoolWorkerData } from './task.js';
 
 export interface PredictOptions {
   signal?: AbortSignal;
@@ -82,15 +82,12 @@ class PoolEngine implements Engine {
     this.#options = options;
     this.#kernel = kernelModelOf(model);
     this.#kernelName = resolveKernel(options.kernel);
-    this.#pool = createPool(this.#kernel, {
-      kernel: this.#kernelName,
+    const workerData: PoolWorkerData = { model: this.#kernel, kernel: this.#kernelName };
+    this.#pool = createPool('forward', workerData, {
       threads: options.threads,
       maxQueue: options.maxQueue,
       idleTimeout: options.idleTimeout,
     });
-    // A worker error with no task to blame is reported by piscina as an 'error' event; without a
-    // listener it would crash the process. The failed tasks themselves reject (and are retried).
-    this.#pool.on('error', () => {});
     this.#gate = new Gate(options.threads + options.maxQueue);
     poolOf.set(this, this.#pool);
   }

@@ -1,15 +1,12 @@
-/** Creates the piscina pool that runs workers/forward for one model. */
+/** Creates the piscina pools that run the worker entries in workers/. */
 import { Piscina } from 'piscina';
-import type { KernelModel } from '../kernels/forward.js';
-import type { KernelName } from '../kernels/select.js';
-import type { PoolWorkerData } from './task.js';
 
 /**
  * Where the worker entry lives. From the built package (dist/src/engine/pool.js) it is the
  * compiled dist/workers/forward.js. When this module itself runs from TypeScript source (tests
  * under vitest, or tsx), the worker is the .ts file, loaded through tsx.
  */
-export function workerEntry(name = 'forward'): { filename: string; execArgv: string[] } {
+export function workerEntry(name: 'forward' | 'score'): { filename: string; execArgv: string[] } {
   const here = import.meta.url;
   const fromSource = here.endsWith('.ts');
   return {
@@ -19,16 +16,18 @@ export function workerEntry(name = 'forward'): { filename: string; execArgv: str
 }
 
 export interface PoolOptions {
-  kernel: KernelName;
   threads: number;
-  maxQueue: number;
+  maxQueue?: number;
   idleTimeout: number;
 }
 
-export function createPool(model: KernelModel, options: PoolOptions): Piscina {
-  const { filename, execArgv } = workerEntry();
-  const workerData: PoolWorkerData = { model, kernel: options.kernel };
-  return new Piscina({
+/**
+ * A fixed-size pool running `workers/<entry>` with `workerData` given once to every worker.
+ * Used for the forward workers (engine) and the score workers (file pipeline).
+ */
+export function createPool(entry: 'forward' | 'score', workerData: unknown, options: PoolOptions): Piscina {
+  const { filename, execArgv } = workerEntry(entry);
+  const pool = new Piscina({
     name: 'default',
     filename,
     execArgv,
@@ -36,9 +35,13 @@ export function createPool(model: KernelModel, options: PoolOptions): Piscina {
     minThreads: options.threads,
     maxThreads: options.threads,
     idleTimeout: options.idleTimeout,
-    maxQueue: options.maxQueue,
+    ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
     concurrentTasksPerWorker: 1,
     atomics: 'sync',
     recordTiming: false,
   });
+  // A worker error with no task to blame is reported by piscina as an 'error' event; without a
+  // listener it would crash the process. The failed tasks themselves reject.
+  pool.on('error', () => {});
+  return pool;
 }

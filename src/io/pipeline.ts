@@ -4,14 +4,14 @@
  * The calling thread only reads bytes, cuts them at row boundaries and writes results; parsing,
  * the forward pass and formatting run in the pool. Memory is bounded by the blocks in flight.
  */
-import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { realpath, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename } from 'node:path';
+import { tempPathBeside } from './temp-path.js';
 import type { Readable, Writable } from 'node:stream';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { AbortError } from '../errors.js';
-import { workerEntry } from '../engine/pool.js';
+import { createPool } from '../engine/pool.js';
 import { kernelModelOf, type Model } from '../model/model.js';
 import { resolveKernel, type KernelChoice } from '../kernels/select.js';
 import { parseCsv } from './csv.js';
@@ -66,7 +66,7 @@ async function openTarget(path: string, force: boolean, inputReal: string | unde
     if (inputReal !== undefined && (await realpath(path)) === inputReal) throw new ScoreUsageError(`${what} ${path} is the input file`);
     if (!force) throw new ScoreUsageError(`${what} ${path} exists; pass --force to replace it`);
   }
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = tempPathBeside(path);
   const stream = createWriteStream(tmp, { flags: 'wx' });
   await new Promise<void>((resolve, reject) => { stream.once('open', () => resolve()); stream.once('error', reject); });
   const close = () => new Promise<void>((resolve, reject) => (stream as WriteStream).end((e?: Error | null) => (e ? reject(e) : resolve())));
@@ -140,9 +140,7 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
     if (o.outputFormat === 'csv') await write(out.stream, `${outputColumns(job).map((c) => csvField(c, ',')).join(',')}\n`);
     if (rejects) await write(rejects.stream, 'line,column,reason,row\n');
 
-    const { filename, execArgv } = workerEntry('score');
-    pool = new Piscina({ filename, execArgv, workerData: { model: kernelModelOf(o.model), job, kernel: resolveKernel(o.kernel ?? 'auto') }, minThreads: o.threads, maxThreads: o.threads, idleTimeout: 60_000, atomics: 'sync' });
-    pool.on('error', () => {});
+    pool = createPool('score', { model: kernelModelOf(o.model), job, kernel: resolveKernel(o.kernel ?? 'auto') }, { threads: o.threads, idleTimeout: 60_000 });
     const maxInFlight = o.threads * 3;
     const inFlight: Array<{ result: Promise<ChunkOutput>; size: number }> = [];
     let rows = 0, rejected = 0, bytesDone = 0;

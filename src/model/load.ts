@@ -1,7 +1,7 @@
 /** loadModel / saveModel: model files in, validated Models out; detection by content. */
-import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
+import { tempPathBeside } from '../io/temp-path.js';
 import { Errors, ModelFormatError } from '../errors.js';
 import type { ModelSpec } from '../types.js';
 import { decodeNative, encodeNative, isNative } from './formats/native.js';
@@ -77,7 +77,7 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
 export async function saveModel(model: Model, path: string): Promise<void> {
   if (!isModel(model)) throw Errors.type('model', 'a Model', model);
   if (typeof path !== 'string' || path.length === 0) throw Errors.type('path', 'a file path', path);
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = tempPathBeside(path);
   try {
     await writeFile(tmp, encodeNative(model), { flag: 'wx' });
     await rename(tmp, path);
