@@ -43,7 +43,7 @@ async function engineSuite(): Promise<void> {
     const perThread: number[][] = engines.map(() => []);
     for (let round = 0; round < c.rounds; round++) {
       for (let i = 0; i < engines.length; i++) {
-        const m = await measure(`${c.name} t${i + 1}`, () => engines[i]!.predict(x), { iterations: 1, time: 0, warmupIterations: 0 });
+        const m = await measure(`${c.name} t${i + 1}`, () => engines[i]!.predict(x), { async: true, iterations: 1, time: 0, warmupIterations: 0 });
         perThread[i]!.push(c.rows / (m.meanMs / 1000));
       }
     }
@@ -69,7 +69,7 @@ async function engineSuite(): Promise<void> {
   const samples: number[][] = engines.map(() => []);
   for (let round = 0; round < (QUICK ? 1 : 5); round++) {
     for (let i = 0; i < engines.length; i++) {
-      const m = await measure('chunk', () => engines[i]!.predict(x), { iterations: 1, time: 0, warmupIterations: 0 });
+      const m = await measure('chunk', () => engines[i]!.predict(x), { async: true, iterations: 1, time: 0, warmupIterations: 0 });
       samples[i]!.push(rows / (m.meanMs / 1000));
     }
   }
@@ -97,7 +97,7 @@ async function latencySuite(): Promise<void> {
   const out: unknown[] = [];
   for (const rows of [1, 64]) {
     const x = randomMatrix(rows, 784, 'float32');
-    const m = await measure(`latency ${rows}`, () => engine.predict(x), { time: QUICK ? 300 : 2000, iterations: 50 });
+    const m = await measure(`latency ${rows}`, () => engine.predict(x), { async: true, time: QUICK ? 300 : 2000, iterations: 50 });
     say(`| ${rows} | ${fmt(m.p50Ms, 3)} | ${fmt(m.p99Ms, 3)} | ${m.samples} |`);
     out.push({ rows, p50Ms: m.p50Ms, p99Ms: m.p99Ms, samples: m.samples });
   }
@@ -108,7 +108,7 @@ async function latencySuite(): Promise<void> {
 
 async function startupSuite(): Promise<void> {
   const model = mlp([784, 512, 256, 10], ['relu', 'relu', 'softmax'], 'float32');
-  const m = await measure('createEngine + close', async () => { const e = await createEngine(model); await e.close(); }, { iterations: 5, time: 0, warmupIterations: 1 });
+  const m = await measure('createEngine + close', async () => { const e = await createEngine(model); await e.close(); }, { async: true, iterations: 5, time: 0, warmupIterations: 1 });
   say(`## Engine start-up\n\ncreateEngine() with ${availableParallelism()} threads, until every worker is ready: p50 ${fmt(m.p50Ms, 1)} ms (${m.samples} samples, close included).\n`);
   results.startup = { p50Ms: m.p50Ms, samples: m.samples };
 }

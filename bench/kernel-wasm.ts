@@ -53,9 +53,9 @@ export async function kernelWasmSuite(say: (s?: string) => void = console.log): 
       const flops = model.flopsPerRow * ROWS;
       const g = { js: [] as number[], wasm: [] as number[] };
       for (let round = 0; round < ROUNDS; round++) {
-        const a = await measure(`js ${label} ${dtype}`, () => forwardRows(js, x.data, 0, y, 0, 0, ROWS), { time: TIME_MS });
+        const a = await measure(`js ${label} ${dtype}`, () => forwardRows(js, x.data, 0, y, 0, 0, ROWS), { async: false, time: TIME_MS });
         g.js.push(flops / (a.meanMs / 1000) / 1e9);
-        const b = await measure(`wasm ${label} ${dtype}`, () => forwardRowsWasm(wasm, x.data, 0, y, 0, 0, ROWS), { time: TIME_MS });
+        const b = await measure(`wasm ${label} ${dtype}`, () => forwardRowsWasm(wasm, x.data, 0, y, 0, 0, ROWS), { async: false, time: TIME_MS });
         g.wasm.push(flops / (b.meanMs / 1000) / 1e9);
       }
       const r: KernelWasmResult = { shape: label, dtype, rows: ROWS, jsGflops: median(g.js), wasmGflops: median(g.wasm), speedup: median(g.wasm.map((w, i) => w / g.js[i]!)) };

@@ -38,7 +38,7 @@ export async function peersSuite(say: (s?: string) => void, quick: boolean): Pro
     await engine.predict(x);
     const ours: number[] = [];
     const timeOurs = async (n: number) => {
-      for (let i = 0; i < n; i++) ours.push((await measure('fp', () => engine.predict(x), { iterations: 1, time: 0, warmupIterations: 0 })).meanMs);
+      for (let i = 0; i < n; i++) ours.push((await measure('fp', () => engine.predict(x), { async: true, iterations: 1, time: 0, warmupIterations: 0 })).meanMs);
     };
     await timeOurs(c.runs);
     const peerRows: Array<{ name: string; rows: number; ms: number }> = [];
@@ -73,7 +73,7 @@ export async function peersSuite(say: (s?: string) => void, quick: boolean): Pro
   const model = mlp([784, 512, 256, 10], ['relu', 'relu', 'softmax'], 'float32');
   const one = randomMatrix(1, 784, 'float32');
   const engine = await createEngine(model, { threads });
-  const fp = await measure('fp 1 row', () => engine.predict(one), { time: quick ? 300 : 1500, iterations: 50 });
+  const fp = await measure('fp 1 row', () => engine.predict(one), { async: true, time: quick ? 300 : 1500, iterations: 50 });
   await engine.close();
   const peer = await startPeer('onnxruntime-node', peerModel(model), threads);
   await peer.runner.setInput(one.data.buffer as SharedArrayBuffer, 1, 784);
