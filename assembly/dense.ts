@@ -17,7 +17,12 @@
  *
  * Activations: the piecewise ones (relu, relu6, leaky_relu, hard_sigmoid, softsign) have a SIMD
  * pass here with exactly the JavaScript kernel's arithmetic (activateRange: comparisons, then
- * arithmetic in float64 rounded once to float32); the caller runs all others in JavaScript.
+ * arithmetic in float64 rounded once to float32). For float32 layers the exp-based ones (sigmoid,
+ * tanh, silu, gelu_tanh, and softmax / log_softmax per row) run here too, on float64 lanes with
+ * this file's own exp, rounded once to float32: the same formulas as the JavaScript kernel, so
+ * the float32 results differ from it only where the float64 values straddle a float32 rounding
+ * boundary (an exp that differs from Math.exp in the last float64 bit). The caller runs every
+ * other activation, and every float64 non-piecewise one, in JavaScript.
  *
  * Determinism: no FMA and no relaxed SIMD. Each output is ((0 + x0*w0) + x1*w1) + ... in k
  * order in the dtype's own precision, then the bias is added once: for float64 that is exactly
@@ -35,9 +40,95 @@ export function heapBase(): usize {
 }
 
 // Activation ids: the same numbers as `Act` in src/kernels/activations.ts.
-const IDENTITY = 0, RELU = 1, RELU6 = 2, LEAKY_RELU = 3, HARD_SIGMOID = 7, SOFTSIGN = 10;
+const IDENTITY = 0, RELU = 1, RELU6 = 2, LEAKY_RELU = 3, SIGMOID = 6, HARD_SIGMOID = 7, TANH = 8, SOFTSIGN = 10, GELU_TANH = 12, SILU = 13;
 
-/** A piecewise activation on two float64 lanes, as activateRange computes it. */
+
+// e^x on float64 lanes: the reduction x = k ln2 + r with ln2 split in two (k ln2_hi exact), and
+// the classic rational approximation of e^r on |r| <= ln2/2 (coefficients from fdlibm's e_exp.c),
+// error below one ulp; then 2^k applied as two factors so that every k from -1075 to 1024 is a
+// normal number (results that underflow to subnormals are rounded twice, off by at most 1 ulp).
+const LN2_HI: f64 = 6.93147180369123816490e-01;
+const LN2_LO: f64 = 1.90821492927058770002e-10;
+const LOG2E: f64 = 1.44269504088896338700e+00;
+const ROUND_SHIFT: f64 = 6755399441055744.0; // 1.5 * 2^52: x + it rounds x to an integer kept in the low mantissa bits
+const P1: f64 = 1.66666666666666019037e-01;
+const P2: f64 = -2.77777777770155933842e-03;
+const P3: f64 = 6.61375632143793436117e-05;
+const P4: f64 = -1.65339022054652515390e-06;
+const P5: f64 = 4.13813679705723846039e-08;
+
+// The constants as splatted vectors in static data: V8 builds each v128.const from immediates at
+// every use inside a loop (several instructions), where a load from this table is one.
+const EXP_C: usize = memory.data<f64>([
+  LOG2E, LOG2E, ROUND_SHIFT, ROUND_SHIFT, LN2_HI, LN2_HI, LN2_LO, LN2_LO, // 0, 16, 32, 48
+  P1, P1, P2, P2, P3, P3, P4, P4, P5, P5, // 64, 80, 96, 112, 128
+  709.8, 709.8, -745.2, -745.2, 1, 1, 2, 2, // 144, 160, 176, 192
+  ROUND_SHIFT + 1023, ROUND_SHIFT + 1023, 0.5, 0.5, // 208, 224
+], 16);
+@inline function ec(offset: usize): v128 { return v128.load(EXP_C + offset); }
+
+/** e^x on two float64 lanes: +Inf above ~709.78, 0 below ~-745.13, NaN stays NaN. */
+@inline function expF64x2(x: v128): v128 {
+  // pmin/pmax return their first operand when it is NaN, so a NaN lane stays NaN.
+  x = f64x2.pmax(f64x2.pmin(x, ec(144)), ec(160));
+  const kf = f64x2.sub(f64x2.add(f64x2.mul(x, ec(0)), ec(16)), ec(16)); // round(x / ln2)
+  const hi = f64x2.sub(x, f64x2.mul(kf, ec(32)));
+  const lo = f64x2.mul(kf, ec(48));
+  const r = f64x2.sub(hi, lo);
+  const r2 = f64x2.mul(r, r);
+  let p = f64x2.add(ec(112), f64x2.mul(r2, ec(128)));
+  p = f64x2.add(ec(96), f64x2.mul(r2, p));
+  p = f64x2.add(ec(80), f64x2.mul(r2, p));
+  p = f64x2.add(ec(64), f64x2.mul(r2, p));
+  const c = f64x2.sub(r, f64x2.mul(r2, p));
+  const rc = f64x2.div(f64x2.mul(r, c), f64x2.sub(ec(192), c));
+  const y = f64x2.sub(ec(176), f64x2.sub(f64x2.sub(lo, rc), hi));
+  // 2^k as 2^k1 * 2^k2, k1 = floor(k/2): k + 1023 + 1.5*2^52 holds k + 1023 in its low bits,
+  // and shifting those bits left by 52 makes the exponent field of 2^k.
+  const k1 = f64x2.floor(f64x2.mul(kf, ec(224)));
+  const k2 = f64x2.sub(kf, k1);
+  const s1 = i64x2.shl(f64x2.add(k1, ec(208)), 52);
+  const s2 = i64x2.shl(f64x2.add(k2, ec(208)), 52);
+  return f64x2.mul(f64x2.mul(y, s1), s2);
+}
+
+/** e^y - 1 for y >= 0 (or NaN), accurate near 0: a Taylor series without the leading 1 below 0.35. */
+@inline function expm1PosF64x2(y: v128): v128 {
+  let s = f64x2.add(f64x2.splat(1), f64x2.mul(y, f64x2.splat(1.0 / 13)));
+  s = f64x2.add(f64x2.splat(1), f64x2.mul(f64x2.mul(y, f64x2.splat(1.0 / 12)), s));
+  s = f64x2.add(f64x2.splat(1), f64x2.mul(f64x2.mul(y, f64x2.splat(1.0 / 11)), s));
+  s = f64x2.add(f64x2.splat(1), f64x2.mul(f64x2.mul(y, f64x2.splat(1.0 / 10)), s));
+  s = f64x2.add(f64x2.splat(1), f64x2.mul(f64x2.mul(y, f64x2.splat(1.0 / 9)), s));
+  s = f64x2.add(f64x2.splat(1), f64x2.mul(f64x2.mul(y, f64x2.splat(1.0 / 8)), s));
+  s = f64x2.add(f64x2.splat(1), f64x2.mul(f64x2.mul(y, f64x2.splat(1.0 / 7)), s));
+  s = f64x2.add(f64x2.splat(1), f64x2.mul(f64x2.mul(y, f64x2.splat(1.0 / 6)), s));
+  s = f64x2.add(f64x2.splat(1), f64x2.mul(f64x2.mul(y, f64x2.splat(1.0 / 5)), s));
+  s = f64x2.add(f64x2.splat(1), f64x2.mul(f64x2.mul(y, f64x2.splat(1.0 / 4)), s));
+  s = f64x2.add(f64x2.splat(1), f64x2.mul(f64x2.mul(y, f64x2.splat(1.0 / 3)), s));
+  s = f64x2.add(f64x2.splat(1), f64x2.mul(f64x2.mul(y, f64x2.splat(0.5)), s));
+  const small = f64x2.mul(y, s);
+  const big = f64x2.sub(expF64x2(y), f64x2.splat(1));
+  return v128.bitselect(small, big, f64x2.lt(y, f64x2.splat(0.35)));
+}
+
+/** The logistic function as the JavaScript kernel writes it: 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below. */
+@inline function sigmoidF64x2(x: v128): v128 {
+  const e = expF64x2(f64x2.neg(f64x2.abs(x)));
+  const one = f64x2.splat(1);
+  return f64x2.div(v128.bitselect(one, e, f64x2.ge(x, f64x2.splat(0))), f64x2.add(one, e));
+}
+
+/** tanh(x) = sign(x) * m / (m + 2) with m = e^(2|x|) - 1; |x| is capped at 20, where tanh is 1 in float64. */
+@inline function tanhF64x2(x: v128): v128 {
+  const a = f64x2.pmin(f64x2.abs(x), f64x2.splat(20));
+  const m = expm1PosF64x2(f64x2.add(a, a));
+  const t = f64x2.div(m, f64x2.add(m, f64x2.splat(2)));
+  return v128.or(t, v128.and(x, i64x2.splat(0x8000000000000000))); // t >= 0 (or NaN): copy x's sign
+}
+
+const SQRT_2_OVER_PI: f64 = 0.7978845608028654;
+
+/** An activation on two float64 lanes, as activateRange computes it (the exp-based ones with expF64x2). */
 @inline function actF64(v: v128, act: i32, alpha: f64, beta: f64): v128 {
   const zero = f64x2.splat(0);
   switch (act) {
@@ -53,6 +144,15 @@ const IDENTITY = 0, RELU = 1, RELU6 = 2, LEAKY_RELU = 3, HARD_SIGMOID = 7, SOFTS
       return v128.bitselect(zero, v128.bitselect(one, y, f64x2.gt(y, one)), f64x2.lt(y, zero));
     }
     case SOFTSIGN: return f64x2.div(v, f64x2.add(f64x2.splat(1), f64x2.abs(v)));
+    case SIGMOID: return sigmoidF64x2(v);
+    case TANH: return tanhF64x2(v);
+    case SILU: return f64x2.mul(v, sigmoidF64x2(v));
+    case GELU_TANH: {
+      // x * sigmoid(2u), u = sqrt(2/pi) * (x + ((0.044715 * x) * x) * x), in activateRange's order.
+      const cube = f64x2.mul(f64x2.mul(f64x2.mul(f64x2.splat(0.044715), v), v), v);
+      const u = f64x2.mul(f64x2.splat(SQRT_2_OVER_PI), f64x2.add(v, cube));
+      return f64x2.mul(v, sigmoidF64x2(f64x2.add(u, u)));
+    }
     default: return v;
   }
 }
@@ -228,6 +328,10 @@ export function activateF32(y: usize, n: i32, act: i32, alpha: f64, beta: f64): 
     case LEAKY_RELU: mapF32(y, n, LEAKY_RELU, alpha, beta); break;
     case HARD_SIGMOID: mapF32(y, n, HARD_SIGMOID, alpha, beta); break;
     case SOFTSIGN: mapF32(y, n, SOFTSIGN, alpha, beta); break;
+    case SIGMOID: mapF32(y, n, SIGMOID, alpha, beta); break;
+    case TANH: mapF32(y, n, TANH, alpha, beta); break;
+    case SILU: mapF32(y, n, SILU, alpha, beta); break;
+    case GELU_TANH: mapF32(y, n, GELU_TANH, alpha, beta); break;
   }
 }
 
@@ -253,4 +357,41 @@ export function activateF64(y: usize, n: i32, act: i32, alpha: f64, beta: f64): 
   const end = y + (<usize>n << 3);
   for (; y + 16 <= end; y += 16) v128.store(y, actF64(v128.load(y), act, alpha, beta));
   if (y < end) storeF64(y, actF64(v128.load(y), act, alpha, beta), 1);
+}
+
+/**
+ * Softmax (or log_softmax when `log`) of each of `rows` float32 rows of `cols` values, `ys` bytes
+ * apart, in place, as softmaxRows / logSoftmaxRows compute it: the row's maximum, e^(x - max) in
+ * float64 kept at tmp (cols float64 values; reads and writes one past an odd cols), their sum in
+ * column order, then each value divided by it (or x - max - log(sum)) rounded once to float32.
+ * A NaN in a row makes the whole row NaN.
+ */
+export function softmaxF32(y: usize, rows: i32, cols: i32, ys: usize, tmp: usize, log: bool): void {
+  for (let r = 0; r < rows; r++) {
+    let max: f64 = -Infinity;
+    for (let j = 0; j < cols; j++) { const v = <f64>load<f32>(y + (<usize>j << 2)); if (v > max) max = v; }
+    const m = f64x2.splat(max);
+    for (let j = 0; j < cols; j += 2) {
+      const x = f64x2.promote_low_f32x4(v128.load64_zero(y + (<usize>j << 2)));
+      v128.store(tmp + (<usize>j << 3), expF64x2(f64x2.sub(x, m)));
+    }
+    let sum: f64 = 0;
+    for (let j = 0; j < cols; j++) sum += load<f64>(tmp + (<usize>j << 3));
+    if (log) {
+      const logSum = Math.log(sum);
+      for (let j = 0; j < cols; j++) {
+        const p = y + (<usize>j << 2);
+        store<f32>(p, <f32>((<f64>load<f32>(p) - max) - logSum));
+      }
+    } else {
+      const s = f64x2.splat(sum);
+      let j = 0;
+      for (; j + 2 <= cols; j += 2) {
+        const q = f32x4.demote_f64x2_zero(f64x2.div(v128.load(tmp + (<usize>j << 3)), s));
+        v128.store64_lane(y + (<usize>j << 2), q, 0);
+      }
+      if (j < cols) store<f32>(y + (<usize>j << 2), <f32>(load<f64>(tmp + (<usize>j << 3)) / sum));
+    }
+    y += ys;
+  }
 }

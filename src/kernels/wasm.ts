@@ -6,8 +6,12 @@
  * holding the model's weights repacked once into the micro-kernel's panels, an input block and
  * two layer buffers. Per row block: copy the block's input rows in, run each layer's dense part
  * in WebAssembly, then its activation: the piecewise ones (relu, relu6, leaky_relu, hard_sigmoid,
- * softsign) by a WebAssembly pass that computes bit for bit what activateRange does, all others
- * with the shared JavaScript `activateRows` on a view of the same memory; copy the rows out.
+ * softsign) by a WebAssembly pass that computes bit for bit what activateRange does; for float32
+ * layers also sigmoid, tanh, silu, gelu_tanh, softmax and log_softmax, in WebAssembly on float64
+ * lanes with its own exp (see assembly/dense.ts: the same formulas, so the float32 results match
+ * the JavaScript kernel's except, rarely, in the last bit); every other activation (and every
+ * float64 non-piecewise one, which thus stays bitwise the JavaScript kernel) through the shared
+ * JavaScript `activateRows` on a view of the same memory; copy the rows out.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +42,7 @@ interface DenseExports {
   denseF64(x: number, rows: number, K: number, p: number, b: number, N: number, y: number, ys: number): void;
   activateF32(y: number, n: number, act: number, alpha: number, beta: number): void;
   activateF64(y: number, n: number, act: number, alpha: number, beta: number): void;
+  softmaxF32(y: number, rows: number, cols: number, ys: number, tmp: number, log: number): void;
   F32_ROWS: WasmGlobal; F32_COLS: WasmGlobal;
   F64_ROWS: WasmGlobal; F64_COLS: WasmGlobal;
 }
@@ -49,14 +54,23 @@ interface WasmLayer {
   act: number;
   alpha: number;
   beta: number;
-  /** Whether the activation runs in WebAssembly (FUSED) rather than through activateRows. */
-  fused: boolean;
+  /** Where the activation runs: a WebAssembly element-wise pass, the WebAssembly softmax, or activateRows. */
+  actIn: 'wasm' | 'wasm-rows' | 'js';
   p: number;
   b: number;
 }
 
 /** Activations with a WebAssembly pass (assembly/dense.ts) that computes exactly what activateRange does. */
-const FUSED: ReadonlySet<number> = new Set([Act.relu, Act.relu6, Act.leaky_relu, Act.hard_sigmoid, Act.softsign]);
+const PIECEWISE: ReadonlySet<number> = new Set([Act.relu, Act.relu6, Act.leaky_relu, Act.hard_sigmoid, Act.softsign]);
+/** Float32 only: activations computed in WebAssembly with its own exp (last-bit differences from Math.exp possible). */
+const EXP_BASED_F32: ReadonlySet<number> = new Set([Act.sigmoid, Act.tanh, Act.silu, Act.gelu_tanh]);
+
+function actPlace(act: number, f64: boolean): WasmLayer['actIn'] {
+  if (PIECEWISE.has(act)) return 'wasm';
+  if (f64) return 'js';
+  if (EXP_BASED_F32.has(act)) return 'wasm';
+  return act === Act.softmax || act === Act.log_softmax ? 'wasm-rows' : 'js';
+}
 
 /** Per-thread state for running a KernelModel in WebAssembly, made once and reused. */
 export interface WasmForwardPlan {
@@ -70,9 +84,12 @@ export interface WasmForwardPlan {
   /** The instance's memory as the model's dtype (the memory never grows after the plan is made). */
   M: FloatArray;
   layers: WasmLayer[];
+  softmax: DenseExports['softmaxF32'];
   /** Element offsets into M of the input block and the two layer buffers. */
   input: number;
   bufs: [number, number];
+  /** Byte offset of float64 scratch for one row (the WebAssembly softmax). */
+  rowTmp: number;
   tmp: Float64Array;
 }
 
@@ -138,7 +155,7 @@ export function createWasmPlan(model: KernelModel, options: { blockRows?: number
     at += align(l.units, cols) * l.inputs * E;
     const b = at;
     at = align(at + align(l.units, cols) * E, 64);
-    return { inputs: l.inputs, units: l.units, act: l.act, alpha: l.alpha, beta: l.beta, fused: FUSED.has(l.act), p, b };
+    return { inputs: l.inputs, units: l.units, act: l.act, alpha: l.alpha, beta: l.beta, actIn: actPlace(l.act, f64), p, b };
   });
   const maxWidth = Math.max(...model.layers.map((l) => l.units));
   const perRow = (model.inputs + 2 * maxWidth) * E;
@@ -149,7 +166,9 @@ export function createWasmPlan(model: KernelModel, options: { blockRows?: number
   const buf0 = at;
   at = align(at + blockRows * maxWidth * E, 64);
   const buf1 = at;
-  at += blockRows * maxWidth * E + 64; // the activation pass may read one vector past a buffer's end
+  at = align(at + blockRows * maxWidth * E + 64, 64); // the activation pass may read one vector past a buffer's end
+  const rowTmp = at;
+  at += (maxWidth + 2) * 8;
   growTo(ex.memory, at, model);
 
   const M = new (arrayOf(model.dtype))(ex.memory.buffer);
@@ -159,7 +178,8 @@ export function createWasmPlan(model: KernelModel, options: { blockRows?: number
     kernel: 'wasm', model, blockRows, tileRows,
     dense: f64 ? ex.denseF64 : ex.denseF32,
     activate: f64 ? ex.activateF64 : ex.activateF32,
-    M, layers, input: input / E, bufs: [buf0 / E, buf1 / E],
+    softmax: ex.softmaxF32,
+    M, layers, rowTmp, input: input / E, bufs: [buf0 / E, buf1 / E],
     tmp: new Float64Array(maxWidth),
   };
 }
@@ -210,7 +230,7 @@ export function forwardRowsWasm(
   plan: WasmForwardPlan, X: FloatArray, xOff: number, Y: FloatArray, yOff: number,
   r0: number, r1: number, cancel?: Int32Array,
 ): number {
-  const { model, blockRows, dense, activate, M, layers, input, bufs, tmp } = plan;
+  const { model, blockRows, dense, activate, softmax, M, layers, input, bufs, tmp, rowTmp } = plan;
   const E = M.BYTES_PER_ELEMENT;
   const K0 = model.inputs;
   const out = model.outputs;
@@ -224,7 +244,8 @@ export function forwardRowsWasm(
       const l = layers[i]!;
       const dst = bufs[i & 1];
       dense(src * E, rows, l.inputs, l.p, l.b, l.units, dst * E, l.units * E);
-      if (l.fused) activate(dst * E, rows * l.units, l.act, l.alpha, l.beta);
+      if (l.actIn === 'wasm') activate(dst * E, rows * l.units, l.act, l.alpha, l.beta);
+      else if (l.actIn === 'wasm-rows') softmax(dst * E, rows, l.units, l.units * E, rowTmp, l.act === Act.log_softmax ? 1 : 0);
       else activateRows(M, dst, rows, l.units, l.units, l.act, l.alpha, l.beta, tmp);
       src = dst;
     }
