@@ -9,7 +9,8 @@
  * of COLS values (k-major), zero-padded past the last column; the bias is zero-padded to a
  * whole panel too.
  *
- * Tile. ROWS x COLS outputs live in 8 v128 accumulators (4 rows x 2 vectors): V8 allocates 15
+ * Tile. (Float32 layers of at most 4 units use denseF32Narrow instead, rows in lanes.)
+ * ROWS x COLS outputs live in 8 v128 accumulators (4 rows x 2 vectors): V8 allocates 15
  * xmm registers on x64, and 8 accumulators + 2 weight vectors + broadcasts + a product fit
  * without spills; larger tiles measured slower. The last row group may have fewer than ROWS
  * valid rows: it still reads ROWS rows of X (the caller sizes X's buffer in whole groups), but
@@ -301,6 +302,89 @@ export function denseF32(x: usize, rows: i32, K: i32, p: usize, b: usize, N: i32
     }
     p += <usize>K << 5;
     b += 32;
+  }
+}
+
+/**
+ * A float32 dense layer with N <= 4 outputs (an output layer, mostly). The 4 x 8 tile would spend
+ * most of its lanes on padding columns, so here the four lanes of a vector are four rows instead:
+ * per k, gather x[r..r+3][k] into one vector and multiply it by w[k][j] broadcast, one accumulator
+ * per output column. Same arithmetic per output as tileF32 ((0 + x0 w0) + x1 w1 ... in k order,
+ * then + bias), so the results are identical. Reads whole row groups of X, like tileF32.
+ */
+export function denseF32Narrow(x: usize, rows: i32, K: i32, p: usize, b: usize, N: i32, y: usize, ys: usize): void {
+  switch (N) {
+    case 1: narrowF32(x, rows, K, p, b, 1, y, ys); break;
+    case 2: narrowF32(x, rows, K, p, b, 2, y, ys); break;
+    case 3: narrowF32(x, rows, K, p, b, 3, y, ys); break;
+    default: narrowF32(x, rows, K, p, b, 4, y, ys); break;
+  }
+}
+
+/** Stores lane `lane` of c0..c3 (the first N of them) as row y's N outputs. */
+@inline function storeRowF32(y: usize, c0: v128, c1: v128, c2: v128, c3: v128, N: i32, lane: u8): void {
+  switch (lane) {
+    case 0:
+      v128.store32_lane(y, c0, 0);
+      if (N > 1) v128.store32_lane(y, c1, 0, 4);
+      if (N > 2) v128.store32_lane(y, c2, 0, 8);
+      if (N > 3) v128.store32_lane(y, c3, 0, 12);
+      break;
+    case 1:
+      v128.store32_lane(y, c0, 1);
+      if (N > 1) v128.store32_lane(y, c1, 1, 4);
+      if (N > 2) v128.store32_lane(y, c2, 1, 8);
+      if (N > 3) v128.store32_lane(y, c3, 1, 12);
+      break;
+    case 2:
+      v128.store32_lane(y, c0, 2);
+      if (N > 1) v128.store32_lane(y, c1, 2, 4);
+      if (N > 2) v128.store32_lane(y, c2, 2, 8);
+      if (N > 3) v128.store32_lane(y, c3, 2, 12);
+      break;
+    default:
+      v128.store32_lane(y, c0, 3);
+      if (N > 1) v128.store32_lane(y, c1, 3, 4);
+      if (N > 2) v128.store32_lane(y, c2, 3, 8);
+      if (N > 3) v128.store32_lane(y, c3, 3, 12);
+  }
+}
+
+// Inlined once per N (1..4), so the column count is a constant and the unused accumulators vanish.
+@inline function narrowF32(x: usize, rows: i32, K: i32, p: usize, b: usize, N: i32, y: usize, ys: usize): void {
+  const xs = <usize>K << 2;
+  const kb = <usize>K << 2;
+  const b0 = v128.load32_splat(b), b1 = v128.load32_splat(b, 4), b2 = v128.load32_splat(b, 8), b3 = v128.load32_splat(b, 12);
+  for (let g = 0; g < rows; g += 4) {
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+    const x1 = x + xs, x2 = x1 + xs, x3 = x2 + xs;
+    let w = p;
+    for (let k: usize = 0; k < kb; k += 4) {
+      let a = v128.load32_zero(x + k);
+      a = v128.load32_lane(x1 + k, a, 1);
+      a = v128.load32_lane(x2 + k, a, 2);
+      a = v128.load32_lane(x3 + k, a, 3);
+      c0 = f32x4.add(c0, f32x4.mul(a, v128.load32_splat(w)));
+      if (N > 1) c1 = f32x4.add(c1, f32x4.mul(a, v128.load32_splat(w, 4)));
+      if (N > 2) c2 = f32x4.add(c2, f32x4.mul(a, v128.load32_splat(w, 8)));
+      if (N > 3) c3 = f32x4.add(c3, f32x4.mul(a, v128.load32_splat(w, 12)));
+      w += 32;
+    }
+    c0 = f32x4.add(c0, b0);
+    if (N > 1) c1 = f32x4.add(c1, b1);
+    if (N > 2) c2 = f32x4.add(c2, b2);
+    if (N > 3) c3 = f32x4.add(c3, b3);
+    const valid = min(4, rows - g);
+    if (N == 1 && valid == 4 && ys == 4) {
+      v128.store(y, c0); // four consecutive one-value rows
+    } else {
+      storeRowF32(y, c0, c1, c2, c3, N, 0);
+      if (valid > 1) storeRowF32(y + ys, c0, c1, c2, c3, N, 1);
+      if (valid > 2) storeRowF32(y + 2 * ys, c0, c1, c2, c3, N, 2);
+      if (valid > 3) storeRowF32(y + 3 * ys, c0, c1, c2, c3, N, 3);
+    }
+    x += xs << 2;
+    y += ys << 2;
   }
 }
 
