@@ -286,12 +286,70 @@ const SQRT_2_OVER_PI: f64 = 0.7978845608028654;
 }
 
 /**
+ * One row through a float32 layer: 1 x 32 outputs at a time (four panels read side by side, eight
+ * independent accumulators, so the adds do not wait on each other), then single panels. Same
+ * arithmetic per output as tileF32, so the same bits.
+ */
+function rowF32(x: usize, K: i32, p: usize, b: usize, N: i32, y: usize): void {
+  const kb = <usize>K << 2;
+  const panel = <usize>K << 5; // bytes of one 8-column panel
+  let j = 0;
+  for (; j + 32 <= N; j += 32) {
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+    let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
+    const p1 = p + panel, p2 = p1 + panel, p3 = p2 + panel;
+    let w: usize = 0;
+    for (let k: usize = 0; k < kb; k += 4) {
+      const a = v128.load32_splat(x + k);
+      c0 = f32x4.add(c0, f32x4.mul(a, v128.load(p + w)));
+      c1 = f32x4.add(c1, f32x4.mul(a, v128.load(p + w, 16)));
+      c2 = f32x4.add(c2, f32x4.mul(a, v128.load(p1 + w)));
+      c3 = f32x4.add(c3, f32x4.mul(a, v128.load(p1 + w, 16)));
+      c4 = f32x4.add(c4, f32x4.mul(a, v128.load(p2 + w)));
+      c5 = f32x4.add(c5, f32x4.mul(a, v128.load(p2 + w, 16)));
+      c6 = f32x4.add(c6, f32x4.mul(a, v128.load(p3 + w)));
+      c7 = f32x4.add(c7, f32x4.mul(a, v128.load(p3 + w, 16)));
+      w += 32;
+    }
+    v128.store(y, f32x4.add(c0, v128.load(b)));
+    v128.store(y, f32x4.add(c1, v128.load(b, 16)), 16);
+    v128.store(y, f32x4.add(c2, v128.load(b, 32)), 32);
+    v128.store(y, f32x4.add(c3, v128.load(b, 48)), 48);
+    v128.store(y, f32x4.add(c4, v128.load(b, 64)), 64);
+    v128.store(y, f32x4.add(c5, v128.load(b, 80)), 80);
+    v128.store(y, f32x4.add(c6, v128.load(b, 96)), 96);
+    v128.store(y, f32x4.add(c7, v128.load(b, 112)), 112);
+    p += panel << 2;
+    b += 128;
+    y += 128;
+  }
+  for (; j < N; j += 8) {
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+    for (let k: usize = 0; k < kb; k += 4) {
+      const a = v128.load32_splat(x + k);
+      c0 = f32x4.add(c0, f32x4.mul(a, v128.load(p)));
+      c1 = f32x4.add(c1, f32x4.mul(a, v128.load(p, 16)));
+      p += 32;
+    }
+    const width = min(8, N - j);
+    storeF32(y, f32x4.add(c0, v128.load(b)), width);
+    if (width > 4) storeF32(y + 16, f32x4.add(c1, v128.load(b, 16)), width - 4);
+    b += 32;
+    y += 32;
+  }
+}
+
+/**
  * A float32 dense layer over `rows` rows: X at x (row stride K*4 bytes), packed weights at p,
  * padded bias at b, output at y with row stride ys bytes. Panels outer, row groups inner: a
  * panel (K*32 bytes) stays in L1 while the block's rows stream past it.
  */
 export function denseF32(x: usize, rows: i32, K: i32, p: usize, b: usize, N: i32, y: usize, ys: usize): void {
   const xs = <usize>K << 2;
+  if (rows <= 2) { // one or two rows (a latency call): a tile would compute 4
+    for (let r = 0; r < rows; r++) rowF32(x + r * xs, K, p, b, N, y + r * ys);
+    return;
+  }
   for (let j = 0; j < N; j += 8) {
     const width = min(8, N - j);
     let xg = x, yg = y + (<usize>j << 2);

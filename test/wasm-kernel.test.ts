@@ -109,13 +109,14 @@ describe.skipIf(!available)('forwardRowsWasm against the float64 reference', () 
     }
   });
 
-  it('float32 wide layers are exact against single-precision accumulation in k order (784→37, 300→130)', () => {
+  it('float32 wide layers are exact against single-precision accumulation in k order (784→37, 300→130, 33→64, 9→100; 1, 2, 3, 11 rows)', () => {
     const r = rng(8);
-    for (const [K, N] of [[784, 37], [300, 130]] as const) {
+    for (const [K, N] of [[784, 37], [300, 130], [33, 64], [9, 100]] as const) {
       const { model, ref } = randomModel(r, [K, N], ['identity'], 'float32');
-      const rows = 11;
-      const { X, Y } = runWasm(model, randomRows(r, rows, K), rows);
-      expect(Array.from(Y)).toEqual(referenceF32(ref[0]!, X, rows));
+      for (const rows of [1, 2, 3, 11]) { // 1 and 2 rows take the one-row path (four panels side by side, then single ones)
+        const { X, Y } = runWasm(model, randomRows(r, rows, K), rows);
+        expect(Array.from(Y), `${K}→${N}, ${rows} rows`).toEqual(referenceF32(ref[0]!, X, rows));
+      }
     }
   });
 
