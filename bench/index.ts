@@ -12,6 +12,8 @@ import { cliSuite } from './cli-suite.js';
 import { kernelWasmSuite } from './kernel-wasm.js';
 import { peersSuite } from './peers-suite.js';
 import { fmt, measure, mlp, randomMatrix } from './util.js';
+import { planChunkRows } from '../src/engine/planner.js';
+import { resolveKernel } from '../src/kernels/select.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const lines: string[] = [];
@@ -74,13 +76,14 @@ async function engineSuite(): Promise<void> {
     }
   }
   await Promise.all(engines.map((e) => e.close()));
-  say(`Chunk size (32→64→64→1 sigmoid float32, ${rows.toLocaleString('en-US')} rows, ${maxThreads} threads; 'auto' plans ${Math.ceil(rows / (maxThreads * 4)).toLocaleString('en-US')}-row chunks here):`);
+  const autoRows = planChunkRows(rows, model.costPerRow, maxThreads, 'auto', resolveKernel('auto'));
+  say(`Chunk size (32→64→64→1 sigmoid float32, ${rows.toLocaleString('en-US')} rows, ${maxThreads} threads; 'auto' plans ${autoRows.toLocaleString('en-US')}-row chunks here):`);
   say('');
   say('| chunkRows | tasks per call | rows/s |');
   say('|---:|---:|---:|');
   results.chunks = choices.map((c, i) => {
     const rowsPerSec = median(samples[i]!);
-    const size = c === 'auto' ? Math.ceil(rows / (maxThreads * 4)) : c;
+    const size = c === 'auto' ? autoRows : c;
     say(`| ${c} | ${Math.ceil(rows / size).toLocaleString('en-US')} | ${Math.round(rowsPerSec).toLocaleString('en-US')} |`);
     return { chunkRows: c, rowsPerSec };
   });

@@ -2,6 +2,7 @@
  * The pooled engine against the float64 reference: random shapes and activations, awkward row
  * counts, 1-3 threads and several chunk sizes; row order; bitwise determinism across threads.
  */
+import { defaultInlineBelowRows, KERNEL_MADDS_PER_US, MAX_CHUNK_US, maxChunkRows, minChunkRows, planChunkRows, TASK_OVERHEAD_US } from '../src/engine/planner.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ACTIVATION_NAMES, createEngine, defineModel, Matrix, type DType, type Engine } from '../src/index.js';
 import { referenceForward } from '../src/kernels/reference.js';
@@ -148,4 +149,24 @@ describe('order and determinism', () => {
       expect(rev).toEqual(alone.toArray());
     });
   }
+});
+
+describe('chunk planner', () => {
+  it('plans about four chunks per thread, capped at ~20 ms of estimated work, never below the overhead floor', () => {
+    const big = 784 * 512 + 512 * 256 + 256 * 10; // multiply-adds per row of the 784→512→256→10 model
+    for (const kernel of ['js', 'wasm'] as const) {
+      const cap = maxChunkRows(big, kernel);
+      expect(cap * big / KERNEL_MADDS_PER_US[kernel]).toBeLessThanOrEqual(MAX_CHUNK_US);
+      expect((cap + 1) * big / KERNEL_MADDS_PER_US[kernel]).toBeGreaterThan(MAX_CHUNK_US);
+      expect(planChunkRows(65_536, big, 2, 'auto', kernel)).toBe(Math.min(8192, cap));
+      expect(planChunkRows(65_536, big, 2, 100, kernel)).toBe(100); // a fixed size is kept
+    }
+    // A tiny model: the floor (task overhead under ~4%) wins over four chunks per thread.
+    const tiny = 38;
+    expect(planChunkRows(1000, tiny, 2, 'auto', 'wasm')).toBe(minChunkRows(tiny, 'wasm'));
+    expect(minChunkRows(tiny, 'wasm') * tiny / KERNEL_MADDS_PER_US.wasm).toBeGreaterThanOrEqual(TASK_OVERHEAD_US / 0.04 - 1e-9);
+    // The faster kernel needs more rows before a hop to a worker pays.
+    expect(defaultInlineBelowRows(tiny, 'wasm')).toBeGreaterThan(defaultInlineBelowRows(tiny, 'js'));
+    expect(defaultInlineBelowRows(big, 'wasm')).toBeGreaterThanOrEqual(1);
+  });
 });

@@ -140,7 +140,7 @@ class PoolEngine implements Engine {
 
   async #runPooled(x: Matrix, out: Matrix, signal: AbortSignal | undefined): Promise<void> {
     const rows = x.rows;
-    const chunk = planChunkRows(rows, this.model.costPerRow, this.#options.threads, this.#options.chunkRows);
+    const chunk = planChunkRows(rows, this.model.costPerRow, this.#options.threads, this.#options.chunkRows, this.#kernelName);
     const cancelBuf = signal ? new SharedArrayBuffer(4) : undefined;
     const cancel = cancelBuf ? new Int32Array(cancelBuf) : undefined;
     let failure: unknown;

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { Errors } from '../errors.js';
 import type { KernelChoice } from '../kernels/select.js';
 import { defaultInlineBelowRows } from './planner.js';
+import { resolveKernel } from '../kernels/select.js';
 
 export interface EngineOptions {
   /** Worker threads; default os.availableParallelism(). */
@@ -46,11 +47,11 @@ export function fillOptions(options: EngineOptions | undefined, costPerRow: numb
   if (threads > 256) throw Errors.range('options.threads', 'an integer from 1 to 256', threads);
   const chunkRows = options.chunkRows === undefined || options.chunkRows === 'auto' ? 'auto' : int(options.chunkRows, 'chunkRows', 1);
   const maxQueue = options.maxQueue === undefined ? 4 * threads : int(options.maxQueue, 'maxQueue', 0);
-  const inlineBelowRows = options.inlineBelowRows === undefined
-    ? defaultInlineBelowRows(costPerRow)
-    : int(options.inlineBelowRows, 'inlineBelowRows', 0);
-  const idleTimeout = options.idleTimeout === undefined ? 60_000 : int(options.idleTimeout, 'idleTimeout', 0);
   const kernel = options.kernel ?? 'auto';
   if (kernel !== 'auto' && kernel !== 'wasm' && kernel !== 'js') throw Errors.type('options.kernel', "'auto', 'wasm' or 'js'", kernel);
+  const inlineBelowRows = options.inlineBelowRows === undefined
+    ? defaultInlineBelowRows(costPerRow, resolveKernel(kernel))
+    : int(options.inlineBelowRows, 'inlineBelowRows', 0);
+  const idleTimeout = options.idleTimeout === undefined ? 60_000 : int(options.idleTimeout, 'idleTimeout', 0);
   return { threads, chunkRows, maxQueue, inlineBelowRows, idleTimeout, kernel };
 }
