@@ -17,7 +17,7 @@ const HELP = `forwardpool — score data with multi-layer perceptrons on all cor
 
 Usage:
   forwardpool score --model <file> --input <file|-> [--output <file|->]
-        [--input-format csv|tsv] [--output-format csv|ndjson]
+        [--input-format csv|tsv|ndjson|npy|f32] [--columns N] [--output-format csv|ndjson|npy]
         [--features <names or ranges>] [--id <column>] [--keep <columns>]
         [--emit all|probs|label] [--threshold 0.5] [--threads N] [--chunk-rows N]
         [--on-error fail|skip] [--rejects <file>] [--no-header] [--delimiter <char>]

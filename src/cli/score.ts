@@ -1,8 +1,8 @@
-/** `forwardpool score`: a model and a delimited text file in, scored rows out, in input order. */
+/** `forwardpool score`: a model and a data file in (CSV/TSV, NDJSON, .npy, raw float32), scored rows out, in input order. */
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { loadModel } from '../model/load.js';
-import { ColumnError } from '../io/score-job.js';
+import { ColumnError, type InputFormat, type OutputFormat } from '../io/score-job.js';
 import { BadDataError, scoreFile, ScoreUsageError } from '../io/pipeline.js';
 import { parse, UsageError } from './usage.js';
 
@@ -13,7 +13,7 @@ const OPTIONS = {
   emit: { type: 'string' }, threshold: { type: 'string' },
   threads: { type: 'string' }, 'chunk-rows': { type: 'string' },
   'on-error': { type: 'string' }, rejects: { type: 'string' },
-  'no-header': { type: 'boolean' }, delimiter: { type: 'string' },
+  'no-header': { type: 'boolean' }, delimiter: { type: 'string' }, columns: { type: 'string' },
   force: { type: 'boolean' }, quiet: { type: 'boolean' }, progress: { type: 'boolean' }, json: { type: 'boolean' },
 } as const;
 
@@ -30,16 +30,54 @@ function positiveInt(value: unknown, option: string): number | undefined {
   return n;
 }
 
+/** The input format a file name implies (the default for --input-format). */
+export function inputFormatOf(path: string): InputFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.tsv' || ext === '.tab') return 'tsv';
+  if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
+  if (ext === '.npy') return 'npy';
+  if (ext === '.f32' || ext === '.bin') return 'f32';
+  return 'csv';
+}
+
+/** The output format a file name implies (the default for --output-format). */
+export function outputFormatOf(path: string): OutputFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
+  if (ext === '.npy') return 'npy';
+  return 'csv';
+}
+
+/** Usage rules that tie the formats to the other options; each message says why. */
+export function checkFormatOptions(v: Record<string, string | boolean | undefined>, inputFormat: InputFormat, outputFormat: OutputFormat, output: string): void {
+  const text = inputFormat === 'csv' || inputFormat === 'tsv';
+  const binary = inputFormat === 'npy' || inputFormat === 'f32';
+  if (inputFormat === 'f32' && v.columns === undefined) {
+    throw new UsageError('score: --input-format f32 needs --columns N (raw float32 has no header to say how many values make a row), got no --columns');
+  }
+  if (v.columns !== undefined && inputFormat !== 'f32') throw new UsageError(`score: --columns goes with --input-format f32, got --input-format ${inputFormat}`);
+  if (!text && v.delimiter !== undefined) throw new UsageError(`score: --delimiter goes with csv or tsv input, got --input-format ${inputFormat}`);
+  if (!text && v['no-header'] !== undefined) throw new UsageError(`score: --no-header goes with csv or tsv input, got --input-format ${inputFormat}`);
+  if (binary && (v.id !== undefined || v.keep !== undefined)) {
+    throw new UsageError(`score: --id and --keep copy text columns through, but ${inputFormat} input holds only numbers; expected csv, tsv or ndjson input, got --input-format ${inputFormat}`);
+  }
+  if (outputFormat === 'npy') {
+    if (output === '-') throw new UsageError('score: npy output cannot go to stdout: its header holds the row count, written at the end; expected --output <file.npy>, got "-"');
+    if (v.emit === 'label') throw new UsageError('score: --emit label cannot be written as npy: an .npy file holds the output units as numbers, not labels; expected --emit probs or all, got label');
+    if (v.id !== undefined || v.keep !== undefined) throw new UsageError('score: --id and --keep cannot be written as npy: an .npy file holds only the output units; expected csv or ndjson output, got npy');
+  }
+}
+
 export async function scoreCommand(args: string[], signal: AbortSignal): Promise<number> {
   const { values: v } = parse('score', args, OPTIONS, []);
   if (typeof v.model !== 'string') throw new UsageError('score: --model <file> is required');
   if (typeof v.input !== 'string') throw new UsageError('score: --input <file|-> is required');
   const input = v.input;
   const output = typeof v.output === 'string' ? v.output : '-';
-  const inExt = extname(input).toLowerCase();
-  const inputFormat = oneOf(v['input-format'], ['csv', 'tsv'] as const, '--input-format', inExt === '.tsv' || inExt === '.tab' ? 'tsv' : 'csv');
-  const outExt = extname(output).toLowerCase();
-  const outputFormat = oneOf(v['output-format'], ['csv', 'ndjson'] as const, '--output-format', outExt === '.ndjson' || outExt === '.jsonl' ? 'ndjson' : 'csv');
+  const inputFormat = oneOf(v['input-format'], ['csv', 'tsv', 'ndjson', 'npy', 'f32'] as const, '--input-format', inputFormatOf(input));
+  const outputFormat = oneOf(v['output-format'], ['csv', 'ndjson', 'npy'] as const, '--output-format', outputFormatOf(output));
+  checkFormatOptions(v, inputFormat, outputFormat, output);
+  const columns = positiveInt(v.columns, '--columns');
   let delimiter = inputFormat === 'tsv' ? '\t' : ',';
   if (typeof v.delimiter === 'string') {
     const d = v.delimiter === '\\t' || v.delimiter === 'tab' ? '\t' : v.delimiter;
@@ -58,7 +96,7 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
   const started = performance.now();
   try {
     const summary = await scoreFile({
-      model, input, output, outputFormat, delimiter, header: v['no-header'] !== true,
+      model, input, output, inputFormat, outputFormat, delimiter, header: v['no-header'] !== true, columns,
       features: v.features as string | undefined, id: v.id as string | undefined, keep: v.keep as string | undefined,
       emit: oneOf(v.emit, ['all', 'probs', 'label'] as const, '--emit', 'all'), threshold, threads, chunkRows, onError,
       rejects: v.rejects as string | undefined, force: v.force === true, signal,
