@@ -201,3 +201,53 @@ describe.skipIf(!built)('score: format usage errors', () => {
     }
   });
 });
+
+describe.skipIf(!built)('score: .npy output', () => {
+  it('CSV in, .npy out: the model dtype, shape (rows, units), values equal to the pool-free forward pass', async () => {
+    const r = rng(9);
+    const rows = 3000;
+    const x = Array.from({ length: rows * 2 }, () => Math.fround(r() * 6 - 3));
+    let text = 'id,a,b\n';
+    for (let i = 0; i < rows; i++) text += `r${i},${x[2 * i]},${x[2 * i + 1]}\n`;
+    const input = await file('to-npy.csv', text);
+    const out = join(dir, 'scored.npy');
+    const res = cli(['score', '--model', threePath, '--input', input, '--output', out, '--features', 'a,b', '--chunk-rows', '257', '--quiet']);
+    expect(res.code, res.stderr).toBe(0);
+    const npy = readNpy(await readFile(out));
+    expect([npy.descr, npy.fortran, npy.shape]).toEqual(['<f4', false, [rows, 3]]);
+    expect(Array.from(npy.data)).toEqual(Array.from(predictInline(three, x, rows)));
+  });
+
+  it('.npy in (float64), .npy out (float64) through stdin; zero rows give shape (0, units)', async () => {
+    const x = Float64Array.from({ length: 40 }, (_, i) => i / 7);
+    const out = join(dir, 'scored64.npy');
+    const res = cli(['score', '--model', linearPath, '--input', '-', '--input-format', 'npy', '--output', out, '--quiet'], writeNpy(x, [20, 2], { descr: '<f8' }));
+    expect(res.code, res.stderr).toBe(0);
+    const npy = readNpy(await readFile(out));
+    expect([npy.descr, npy.shape]).toEqual(['<f8', [20, 1]]);
+    expect(Array.from(npy.data)).toEqual(Array.from(predictInline(linear, x, 20)));
+    const empty = join(dir, 'empty.npy');
+    expect(cli(['score', '--model', threePath, '--input', await file('header-only.csv', 'a,b\n'), '--output', empty, '--quiet']).code).toBe(0);
+    expect(readNpy(await readFile(empty)).shape).toEqual([0, 3]);
+  });
+
+  it('EXPECTED FAILURE - npy output refuses labels, kept columns and stdout (exit 2, saying why); bad data leaves no file', async () => {
+    const csv = await file('npy-usage.csv', 'id,a,b\nx,1,2\n');
+    const out = join(dir, 'refused.npy');
+    const cases: Array<[string[], RegExp]> = [
+      [['--output', out, '--emit', 'label'], /--emit label cannot be written as npy: an \.npy file holds the output units as numbers, not labels/],
+      [['--output', out, '--id', 'id'], /--id and --keep cannot be written as npy: an \.npy file holds only the output units/],
+      [['--output', '-', '--output-format', 'npy'], /npy output cannot go to stdout: its header holds the row count, written at the end/],
+    ];
+    for (const [args, re] of cases) {
+      const res = cli(['score', '--model', threePath, '--input', csv, '--features', 'a,b', ...args]);
+      expect(res.code, args.join(' ')).toBe(2);
+      expect(res.stderr).toMatch(re);
+    }
+    const bad = await file('npy-bad.csv', 'a,b\n1,2\n3,x\n');
+    const res = cli(['score', '--model', threePath, '--input', bad, '--output', out]);
+    expect(res.code).toBe(3);
+    expect(res.stderr).toMatch(/npy-bad\.csv:3:2: "x" is not a number/);
+    await noLeftovers(out);
+  });
+});

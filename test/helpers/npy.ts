@@ -31,7 +31,7 @@ export function readNpy(bytes: Uint8Array): NpyArray {
   const count = shape.reduce((a, b) => a * b, 1);
   const size = descr === '<f8' ? 8 : 4;
   if (bytes.length - headerLength !== count * size) throw new Error(`data is ${bytes.length - headerLength} bytes, shape needs ${count * size}`);
-  const copy = bytes.slice(headerLength);
+  const copy = new Uint8Array(bytes.subarray(headerLength)); // a copy (Buffer.slice would be a view)
   const data = size === 8 ? new Float64Array(copy.buffer) : new Float32Array(copy.buffer);
   return { descr, fortran: fortran === 'True', shape, headerLength, data };
 }
