@@ -251,3 +251,60 @@ describe.skipIf(!built)('score: .npy output', () => {
     await noLeftovers(out);
   });
 });
+
+describe.skipIf(!built)('score: --missing', () => {
+  const csv = 'a,b\n1,\n,2\n 3 , \n4,5\n';
+  it('--missing <number> and nan fill empty CSV fields; nan gives NaN outputs for those rows only', async () => {
+    const input = await file('holes.csv', csv);
+    const zero = cli(['score', '--model', linearPath, '--input', input, '--missing', '0', '--quiet']);
+    expect(zero.code, zero.stderr).toBe(0);
+    expect(zero.stdout).toBe('y0\n3\n-1\n7\n4\n');
+    const neg = cli(['score', '--model', linearPath, '--input', input, '--missing=-1.5e0', '--quiet']);
+    expect(neg.stdout).toBe('y0\n4.5\n-4\n8.5\n4\n');
+    const nan = cli(['score', '--model', linearPath, '--input', input, '--missing', 'NaN', '--output-format', 'ndjson', '--quiet']);
+    expect(nan.code, nan.stderr).toBe(0);
+    expect(nan.stdout).toBe('{"y0":null}\n{"y0":null}\n{"y0":null}\n{"y0":4}\n');
+  });
+
+  it('--missing skip leaves those rows out and lists them, without stopping on them; other bad rows still stop the run', async () => {
+    const input = await file('holes2.csv', csv);
+    const rejects = join(dir, 'holes-rejects.csv');
+    const res = cli(['score', '--model', linearPath, '--input', input, '--missing', 'skip', '--rejects', rejects, '--json', '--output', join(dir, 'holes-kept.csv')]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ rows: 1, rejected: 3 });
+    expect(await readFile(join(dir, 'holes-kept.csv'), 'utf8')).toBe('y0\n4\n');
+    expect(await readFile(rejects, 'utf8')).toBe('line,column,reason,row\n2,2,"an empty field (column ""b"")","1,"\n3,1,"an empty field (column ""a"")",",2"\n4,2,"an empty field (column ""b"")"," 3 , "\n');
+    const out = join(dir, 'holes-out.csv');
+    const stop = cli(['score', '--model', linearPath, '--input', await file('holes3.csv', 'a,b\n1,\nx,2\n'), '--missing', 'skip', '--output', out]);
+    expect(stop.code).toBe(3);
+    expect(stop.stderr).toMatch(/holes3\.csv:3:1: "x" is not a number \(column "a"\)/);
+    await noLeftovers(out);
+  });
+
+  it('NDJSON: null and absent keys are missing values too', async () => {
+    const input = await file('holes.ndjson', '{"a":1,"b":null}\n{"b":2}\n{"a":4,"b":5}\n');
+    const res = cli(['score', '--model', linearPath, '--input', input, '--missing', '10', '--quiet']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toBe('y0\n-7\n19\n4\n');
+    const skip = cli(['score', '--model', linearPath, '--input', input, '--missing', 'skip', '--quiet']);
+    expect(skip.stdout).toBe('y0\n4\n');
+  });
+
+  it('score --help documents the formats and --missing', () => {
+    const res = cli(['score', '--help']);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/--missing <v> +empty fields, JSON nulls and absent keys/);
+    expect(res.stdout).toMatch(/csv \| tsv \| ndjson \| npy \| f32/);
+  });
+
+  it('EXPECTED FAILURE - --missing must be a number, nan or skip; binary input has no missing values (exit 2)', async () => {
+    const input = await file('holes4.csv', csv);
+    const bad = cli(['score', '--model', linearPath, '--input', input, '--missing', 'zero']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--missing must be a number \(the value to use\), nan or skip, got "zero"/);
+    const npy = await file('holes.npy', writeNpy([1, 2], [1, 2]));
+    const bin = cli(['score', '--model', linearPath, '--input', npy, '--missing', '0']);
+    expect(bin.code).toBe(2);
+    expect(bin.stderr).toMatch(/--missing applies to empty fields and JSON nulls, which npy input cannot hold/);
+  });
+});

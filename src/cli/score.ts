@@ -4,6 +4,8 @@ import { extname } from 'node:path';
 import { loadModel } from '../model/load.js';
 import { ColumnError, type InputFormat, type OutputFormat } from '../io/score-job.js';
 import { BadDataError, scoreFile, ScoreUsageError } from '../io/pipeline.js';
+import { isDecimal } from '../io/numbers.js';
+import type { MissingRule } from '../io/score-job.js';
 import { parse, UsageError } from './usage.js';
 
 const OPTIONS = {
@@ -12,7 +14,7 @@ const OPTIONS = {
   features: { type: 'string' }, id: { type: 'string' }, keep: { type: 'string' },
   emit: { type: 'string' }, threshold: { type: 'string' },
   threads: { type: 'string' }, 'chunk-rows': { type: 'string' },
-  'on-error': { type: 'string' }, rejects: { type: 'string' },
+  'on-error': { type: 'string' }, rejects: { type: 'string' }, missing: { type: 'string' },
   'no-header': { type: 'boolean' }, delimiter: { type: 'string' }, columns: { type: 'string' },
   force: { type: 'boolean' }, quiet: { type: 'boolean' }, progress: { type: 'boolean' }, json: { type: 'boolean' },
 } as const;
@@ -28,6 +30,16 @@ function positiveInt(value: unknown, option: string): number | undefined {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`score: ${option} must be a positive integer, got "${String(value)}"`);
   return n;
+}
+
+/** `--missing <number|nan|skip>`: what an empty field, a JSON null or an absent key means. */
+export function missingOption(value: unknown): { missing: MissingRule; missingValue: number } {
+  if (value === undefined) return { missing: 'error', missingValue: Number.NaN };
+  const s = String(value).trim();
+  if (s.toLowerCase() === 'nan') return { missing: 'fill', missingValue: Number.NaN };
+  if (s === 'skip') return { missing: 'skip', missingValue: Number.NaN };
+  if (isDecimal(s)) return { missing: 'fill', missingValue: Number(s) };
+  throw new UsageError(`score: --missing must be a number (the value to use), nan or skip, got "${String(value)}"`);
 }
 
 /** The input format a file name implies (the default for --input-format). */
@@ -58,6 +70,9 @@ export function checkFormatOptions(v: Record<string, string | boolean | undefine
   if (v.columns !== undefined && inputFormat !== 'f32') throw new UsageError(`score: --columns goes with --input-format f32, got --input-format ${inputFormat}`);
   if (!text && v.delimiter !== undefined) throw new UsageError(`score: --delimiter goes with csv or tsv input, got --input-format ${inputFormat}`);
   if (!text && v['no-header'] !== undefined) throw new UsageError(`score: --no-header goes with csv or tsv input, got --input-format ${inputFormat}`);
+  if (binary && v.missing !== undefined) {
+    throw new UsageError(`score: --missing applies to empty fields and JSON nulls, which ${inputFormat} input cannot hold (a NaN there is a value); expected csv, tsv or ndjson input, got --input-format ${inputFormat}`);
+  }
   if (binary && (v.id !== undefined || v.keep !== undefined)) {
     throw new UsageError(`score: --id and --keep copy text columns through, but ${inputFormat} input holds only numbers; expected csv, tsv or ndjson input, got --input-format ${inputFormat}`);
   }
@@ -68,7 +83,42 @@ export function checkFormatOptions(v: Record<string, string | boolean | undefine
   }
 }
 
+export const SCORE_HELP = `forwardpool score: score a data file with a model, rows out in input order
+
+  --model <file>            ONNX, TF.js layers model.json, or forwardpool's native format
+  --input <file|->          - reads stdin
+  --output <file|->         default - (stdout); written to a temporary file, renamed on success
+  --input-format <f>        csv | tsv | ndjson | npy | f32 (default from the extension:
+                            .tsv .tab .ndjson .jsonl .npy .f32 .bin; else csv)
+  --columns N               values per row of raw float32 (f32) input; required there
+  --output-format <f>       csv | ndjson | npy (default from the extension; npy holds only the
+                            output units, shape (rows, units), and needs a file)
+  --features <cols>         names or 1-based ranges, e.g. age,fare or 2-33 (binary input and
+                            NDJSON arrays: columns c1..cN); default: the model's input names,
+                            else every column but --id/--keep
+  --id <col>, --keep <cols> copied through to the output (text input only)
+  --emit all|probs|label    output units and/or the label column (classifiers)
+  --threshold 0.5           label cut-off for one sigmoid unit
+  --missing <v>             empty fields, JSON nulls and absent keys: by default a bad row;
+                            a number fills them with it (--missing=-1 for a negative one),
+                            nan fills NaN, skip leaves the row out and lists it in --rejects
+                            without stopping the run
+  --on-error fail|skip      fail: the first bad row stops the run (exit 3, file:line:column);
+                            skip: bad rows are left out and listed in --rejects <file>
+  --no-header, --delimiter <char>   CSV/TSV only
+  --threads N, --chunk-rows N       pool size (default: all cores), rows per task (default: blocks of ~1 MB)
+  --force                   replace an existing output
+  --progress / --quiet      progress bar on stderr (default: when stderr is a terminal) / no summary
+  --json                    summary as JSON (stdout, or stderr when the output is stdout)
+
+Exit codes: 0 done, 1 unexpected failure, 2 usage error, 3 bad input data, 4 bad model file,
+130 interrupted. On a non-zero exit no output file is left behind.`;
+
 export async function scoreCommand(args: string[], signal: AbortSignal): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${SCORE_HELP}\n`);
+    return 0;
+  }
   const { values: v } = parse('score', args, OPTIONS, []);
   if (typeof v.model !== 'string') throw new UsageError('score: --model <file> is required');
   if (typeof v.input !== 'string') throw new UsageError('score: --input <file|-> is required');
@@ -87,7 +137,8 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
   const threshold = v.threshold === undefined ? 0.5 : Number(v.threshold);
   if (!Number.isFinite(threshold)) throw new UsageError(`score: --threshold must be a number, got "${String(v.threshold)}"`);
   const onError = oneOf(v['on-error'], ['fail', 'skip'] as const, '--on-error', 'fail');
-  if (v.rejects !== undefined && onError !== 'skip') throw new UsageError('score: --rejects goes with --on-error skip');
+  const { missing, missingValue } = missingOption(v.missing);
+  if (v.rejects !== undefined && onError !== 'skip' && missing !== 'skip') throw new UsageError('score: --rejects goes with --on-error skip or --missing skip');
   const threads = positiveInt(v.threads, '--threads') ?? availableParallelism();
   const chunkRows = positiveInt(v['chunk-rows'], '--chunk-rows');
   const model = await loadModel(v.model);
@@ -98,7 +149,7 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
     const summary = await scoreFile({
       model, input, output, inputFormat, outputFormat, delimiter, header: v['no-header'] !== true, columns,
       features: v.features as string | undefined, id: v.id as string | undefined, keep: v.keep as string | undefined,
-      emit: oneOf(v.emit, ['all', 'probs', 'label'] as const, '--emit', 'all'), threshold, threads, chunkRows, onError,
+      emit: oneOf(v.emit, ['all', 'probs', 'label'] as const, '--emit', 'all'), threshold, threads, chunkRows, onError, missing, missingValue,
       rejects: v.rejects as string | undefined, force: v.force === true, signal,
       onProgress: showProgress ? ({ rows, bytes, totalBytes }) => {
         const now = performance.now();

@@ -9,7 +9,14 @@ import { describeKind, isBlank, JsonSyntaxError, readJsonRow, unescape, type Jso
 import { parseDecimal } from './numbers.js';
 import type { ScoreJob } from './score-job.js';
 
-export interface RowProblem { line: number; column: number; message: string; text: string }
+export interface RowProblem {
+  line: number;
+  column: number;
+  message: string;
+  text: string;
+  /** A row left out for a missing value under `--missing skip`: listed, never fatal. */
+  missing?: boolean;
+}
 
 export interface ParsedBlock {
   /** rows × F inputs, row-major (the array may be longer than that). */
@@ -45,15 +52,18 @@ class RowSink {
     return o;
   }
 
-  /** Records a bad row; returns false when parsing should stop (onError 'fail'). */
-  refuse(job: ScoreJob, problem: RowProblem): boolean {
+  /**
+   * Records a bad row; returns false when parsing should stop (onError 'fail'). A row left out
+   * for a missing value under `--missing skip` (`fatal` false) never stops it.
+   */
+  refuse(job: ScoreJob, problem: RowProblem, fatal = true): boolean {
     this.problems.push(problem);
-    if (job.onError === 'fail') this.failed = true;
+    if (fatal && job.onError === 'fail') this.failed = true;
     return !this.failed;
   }
 
   done(): ParsedBlock {
-    if (this.failed) return { x: this.x, rows: 0, kept: [], problems: this.problems.slice(0, 1), failed: true };
+    if (this.failed) return { x: this.x, rows: 0, kept: [], problems: this.problems.slice(-1), failed: true };
     return { x: this.x, rows: this.rows, kept: this.kept, problems: this.problems, failed: false };
   }
 }
@@ -95,7 +105,7 @@ export function parseDelimitedBlock(job: ScoreJob, bytes: Uint8Array, firstLine:
   try {
     parseCsv(text, firstLine, job.delimiter, (row) => {
       const problem = takeFields(job, sink, row.fields, row.line);
-      return problem === undefined || sink.refuse(job, problem);
+      return problem === undefined || sink.refuse(job, problem, !problem.missing);
     });
   } catch (e) {
     if (!(e instanceof CsvSyntaxError)) throw e;
@@ -115,11 +125,11 @@ function takeFields(job: ScoreJob, sink: RowSink, fields: string[], line: number
     const c = job.features[j]!;
     const field = fields[c]!;
     const v = parseDecimal(field);
-    if (v === undefined) {
-      const what = field.trim() === '' ? 'an empty field' : `${quote(field)} is not a number`;
-      return { line, column: c + 1, message: `${what} (column "${job.names[c]}")`, text: fields.join(job.delimiter) };
-    }
-    x[o + j] = v;
+    if (v !== undefined) { x[o + j] = v; continue; }
+    const empty = field.trim() === '';
+    if (empty && job.missing === 'fill') { x[o + j] = job.missingValue; continue; }
+    const what = empty ? 'an empty field' : `${quote(field)} is not a number`;
+    return { line, column: c + 1, message: `${what} (column "${job.names[c]}")`, text: fields.join(job.delimiter), missing: empty && job.missing === 'skip' };
   }
   for (const c of job.kept) sink.kept.push(fields[c]!);
   sink.rows++;
@@ -164,7 +174,7 @@ export function parseNdjsonBlock(job: ScoreJob, bytes: Uint8Array, firstLine: nu
   forEachLine(bytes, firstLine, (text, start, end, line) => {
     if (isBlank(text, start, end)) return true;
     const problem = takeJsonLine(job, sink, text, start, end, line, columnOf, slots);
-    return problem === undefined || sink.refuse(job, problem);
+    return problem === undefined || sink.refuse(job, problem, !problem.missing);
   }, (line, column) => sink.refuse(job, { line, column, message: 'bytes that are not UTF-8', text: '' }));
   return sink.done();
 }
@@ -199,12 +209,12 @@ function takeJsonLine(job: ScoreJob, sink: RowSink, text: string, start: number,
   for (let j = 0; j < sink.F; j++) {
     const c = job.features[j]!;
     const span = slots[c];
-    if (span === undefined || span.kind !== 'number') {
-      const what = span === undefined ? 'a missing key' : span.kind === 'null' ? 'a null value'
-        : span.kind === 'string' ? `${quote(unescape(text, span.start, span.end))} is not a number` : `${describeKind(span.kind)} is not a number`;
-      return { line, column: c + 1, message: `${what} (column "${job.names[c]}")`, text: lineText() };
-    }
-    x[o + j] = Number(text.slice(span.start, span.end));
+    if (span !== undefined && span.kind === 'number') { x[o + j] = Number(text.slice(span.start, span.end)); continue; }
+    const missing = span === undefined || span.kind === 'null';
+    if (missing && job.missing === 'fill') { x[o + j] = job.missingValue; continue; }
+    const what = span === undefined ? 'a missing key' : span.kind === 'null' ? 'a null value'
+      : span.kind === 'string' ? `${quote(unescape(text, span.start, span.end))} is not a number` : `${describeKind(span.kind)} is not a number`;
+    return { line, column: c + 1, message: `${what} (column "${job.names[c]}")`, text: lineText(), missing: missing && job.missing === 'skip' };
   }
   for (const c of job.kept) {
     const span = slots[c];

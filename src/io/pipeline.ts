@@ -19,7 +19,7 @@ import { npyHeader, reservedNpyHeaderLength } from './npy.js';
 import { RecordCutter, splitRecords, splitRows, type RowBlock } from './rows.js';
 import type { ChunkOutput } from './score-chunk.js';
 import { csvField } from './score-chunk.js';
-import { outputColumns, planJob, type Emit, type InputFormat, type OutputFormat, type ScoreJob } from './score-job.js';
+import { outputColumns, planJob, type Emit, type InputFormat, type MissingRule, type OutputFormat, type ScoreJob } from './score-job.js';
 
 export { BadDataError } from './input.js';
 
@@ -41,6 +41,8 @@ export interface ScoreFileOptions {
   threads: number;
   chunkRows?: number;
   onError: 'fail' | 'skip';
+  missing?: MissingRule;
+  missingValue?: number;
   rejects?: string;
   force: boolean;
   kernel?: KernelChoice;
@@ -107,7 +109,7 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
     const job: ScoreJob = planJob(o.model, {
       reader: layout.reader, delimiter: o.delimiter, ndjsonShape: layout.ndjsonShape, sourceDtype: layout.sourceDtype,
       names: layout.names, features: o.features, id: o.id, keep: o.keep, output: o.outputFormat, emit: o.emit,
-      threshold: o.threshold, onError: o.onError, source,
+      threshold: o.threshold, onError: o.onError, missing: o.missing, missingValue: o.missingValue, source,
     });
     const npyHead = o.outputFormat === 'npy' ? reservedNpyHeaderLength(o.model.dtype, o.model.outputs) : 0;
     if (o.outputFormat === 'csv') await write(out.stream, `${outputColumns(job).map((c) => csvField(c, ',')).join(',')}\n`);

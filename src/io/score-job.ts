@@ -10,6 +10,12 @@ export type InputFormat = 'csv' | 'tsv' | 'ndjson' | 'npy' | 'f32';
 export type OutputFormat = 'csv' | 'ndjson' | 'npy';
 /** How a worker reads a block: delimited text rows, NDJSON lines, or fixed-size binary rows. */
 export type BlockReader = 'delimited' | 'ndjson' | 'binary';
+/**
+ * What an empty field (CSV), a null or an absent key (NDJSON) means: a bad row ('error', the
+ * default), the value `missingValue` ('fill', NaN included), or a row left out and listed with
+ * the rejects without stopping the run ('skip').
+ */
+export type MissingRule = 'error' | 'fill' | 'skip';
 
 export interface ScoreJob {
   reader: BlockReader;
@@ -36,6 +42,8 @@ export interface ScoreJob {
   labels: string[] | undefined;
   threshold: number;
   onError: 'fail' | 'skip';
+  missing: MissingRule;
+  missingValue: number;
   /** Name of the input for messages ("data.csv", or "stdin"). */
   source: string;
 }
@@ -75,6 +83,8 @@ export interface JobOptions {
   emit: Emit;
   threshold: number;
   onError: 'fail' | 'skip';
+  missing?: MissingRule;
+  missingValue?: number;
   source: string;
 }
 
@@ -104,7 +114,8 @@ export function planJob(model: Model, o: JobOptions): ScoreJob {
   return {
     reader: o.reader, delimiter: o.delimiter, ndjsonShape: o.ndjsonShape ?? 'array', sourceDtype: o.sourceDtype ?? 'float32', fieldCount: o.names.length, names: o.names, features, kept,
     output: o.output, keptNames: kept.map((i) => o.names[i]!), unitNames, emit: o.emit, labelRule,
-    labels: model.labels ? [...model.labels] : undefined, threshold: o.threshold, onError: o.onError, source: o.source,
+    labels: model.labels ? [...model.labels] : undefined, threshold: o.threshold, onError: o.onError,
+    missing: o.missing ?? 'error', missingValue: o.missingValue ?? Number.NaN, source: o.source,
   };
 }
 
