@@ -308,3 +308,35 @@ describe.skipIf(!built)('score: --missing', () => {
     expect(bin.stderr).toMatch(/--missing applies to empty fields and JSON nulls, which npy input cannot hold/);
   });
 });
+
+describe.skipIf(!built)('score: progress', () => {
+  const rows = 60_000;
+  const text = `a,b\n${Array.from({ length: rows }, (_, i) => `${i},${i % 5}`).join('\n')}\n`;
+  const want = `y0\n${Array.from({ length: rows }, (_, i) => String(2 * i - (i % 5) + 1)).join('\n')}\n`;
+
+  it('--progress on a non-terminal stderr: rows, MB, rows/s and ETA for a file; the output file is untouched by it', async () => {
+    const input = await file('progress.csv', text);
+    const out = join(dir, 'progress-out.csv');
+    const res = cli(['score', '--model', linearPath, '--input', input, '--output', out, '--progress', '--chunk-rows', '100', '--threads', '1']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toBe('');
+    expect(res.stderr).toMatch(/\d+% \| [\d,]+ rows \| [\d.]+ MB \| [\d,]+ rows\/s \| ETA \d+/);
+    expect(res.stderr).toMatch(/100% \| 60,000 rows \| 0\.\d MB/);
+    expect(res.stderr).toMatch(/^scored 60,000 rows in /m);
+    expect(await readFile(out, 'utf8')).toBe(want);
+  });
+
+  it('stdin to stdout with --progress: stdout holds exactly the scored rows; stderr shows no ETA (size unknown)', () => {
+    const res = cli(['score', '--model', linearPath, '--input', '-', '--progress', '--chunk-rows', '100', '--threads', '1'], text);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toBe(want);
+    expect(res.stderr).toMatch(/60,000 rows \| [\d.]+ MB \| [\d,]+ rows\/s/);
+    expect(res.stderr).not.toMatch(/ETA|%/);
+  });
+
+  it('--quiet wins over --progress: nothing on stderr', () => {
+    const res = cli(['score', '--model', linearPath, '--input', '-', '--progress', '--quiet'], 'a,b\n1,2\n');
+    expect(res.code).toBe(0);
+    expect([res.stdout, res.stderr]).toEqual(['y0\n1\n', '']);
+  });
+});

@@ -1,11 +1,13 @@
 /** `forwardpool score`: a model and a data file in (CSV/TSV, NDJSON, .npy, raw float32), scored rows out, in input order. */
 import { availableParallelism } from 'node:os';
+import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { loadModel } from '../model/load.js';
 import { ColumnError, type InputFormat, type OutputFormat } from '../io/score-job.js';
 import { BadDataError, scoreFile, ScoreUsageError } from '../io/pipeline.js';
 import { isDecimal } from '../io/numbers.js';
 import type { MissingRule } from '../io/score-job.js';
+import { startProgress } from './progress.js';
 import { parse, UsageError } from './usage.js';
 
 const OPTIONS = {
@@ -143,25 +145,17 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
   const chunkRows = positiveInt(v['chunk-rows'], '--chunk-rows');
   const model = await loadModel(v.model);
   const showProgress = !v.quiet && (v.progress === true || process.stderr.isTTY === true);
-  let lastDraw = 0;
-  const started = performance.now();
+  // Progress and summaries go to stderr only: stdout may be the scored output itself.
+  const progress = showProgress ? startProgress(process.stderr, input === '-' ? undefined : (await stat(input)).size) : undefined;
   try {
     const summary = await scoreFile({
       model, input, output, inputFormat, outputFormat, delimiter, header: v['no-header'] !== true, columns,
       features: v.features as string | undefined, id: v.id as string | undefined, keep: v.keep as string | undefined,
       emit: oneOf(v.emit, ['all', 'probs', 'label'] as const, '--emit', 'all'), threshold, threads, chunkRows, onError, missing, missingValue,
       rejects: v.rejects as string | undefined, force: v.force === true, signal,
-      onProgress: showProgress ? ({ rows, bytes, totalBytes }) => {
-        const now = performance.now();
-        if (now - lastDraw < 100) return;
-        lastDraw = now;
-        const secs = (now - started) / 1000;
-        const pct = totalBytes ? ` ${((100 * bytes) / totalBytes).toFixed(1)}%` : '';
-        const eta = totalBytes && bytes > 0 ? `, ETA ${Math.max(0, (secs * (totalBytes - bytes)) / bytes).toFixed(0)} s` : '';
-        process.stderr.write(`\r  ${rows.toLocaleString('en-US')} rows, ${(bytes / 1e6).toFixed(1)} MB${pct}, ${Math.round(rows / secs).toLocaleString('en-US')} rows/s${eta}   `);
-      } : undefined,
+      onProgress: progress ? (p) => progress.update(p) : undefined,
     });
-    if (showProgress) process.stderr.write('\n');
+    progress?.stop(true);
     if (v.json) {
       const line = `${JSON.stringify({ rows: summary.rows, rejected: summary.rejected, seconds: summary.seconds, rowsPerSec: summary.rowsPerSec, threads: summary.threads })}\n`;
       (output === '-' ? process.stderr : process.stdout).write(line);
@@ -170,7 +164,7 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
     }
     return 0;
   } catch (e) {
-    if (showProgress) process.stderr.write('\n');
+    progress?.stop(false);
     if (e instanceof ScoreUsageError || e instanceof ColumnError && /--(features|id|keep)/.test(e.message)) throw new UsageError(`score: ${e.message}`);
     if (e instanceof BadDataError || e instanceof ColumnError) {
       process.stderr.write(`forwardpool: ${e.message}\n`);
