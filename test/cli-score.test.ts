@@ -155,8 +155,9 @@ describe.skipIf(!built)('forwardpool score', () => {
     for (let i = 0; i < 400_000; i++) text += `${i},${i % 7}\n`;
     const input = await file('big.csv', text);
     const out = join(dir, 'interrupted.csv');
-    const child = spawn(process.execPath, [BIN, 'score', '--model', linearPath, '--input', input, '--output', out, '--chunk-rows', '50', '--threads', '1'], { stdio: 'pipe' });
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    const child = spawn(process.execPath, [BIN, 'score', '--model', linearPath, '--input', input, '--output', out, '--chunk-rows', '50', '--threads', '1', '--progress'], { stdio: 'pipe' });
+    // The first progress line means the command is running (and its SIGINT handler is in place).
+    await new Promise((resolve) => child.stderr.once('data', resolve));
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     expect(code).toBe(130);

@@ -17,11 +17,12 @@ const HELP = `forwardpool — score data with multi-layer perceptrons on all cor
 
 Usage:
   forwardpool score --model <file> --input <file|-> [--output <file|->]
-        [--input-format csv|tsv] [--output-format csv|ndjson]
+        [--input-format csv|tsv|ndjson|npy|f32] [--columns N] [--output-format csv|ndjson|npy]
         [--features <names or ranges>] [--id <column>] [--keep <columns>]
         [--emit all|probs|label] [--threshold 0.5] [--threads N] [--chunk-rows N]
-        [--on-error fail|skip] [--rejects <file>] [--no-header] [--delimiter <char>]
-        [--force] [--quiet] [--progress] [--json]
+        [--on-error fail|skip] [--rejects <file>] [--missing <number|nan|skip>]
+        [--no-header] [--delimiter <char>] [--force] [--quiet] [--progress] [--json]
+                                                (forwardpool score --help tells more)
   forwardpool inspect <model> [--json]          layers, shapes, activations, parameters, FLOPs per row
   forwardpool convert <model-in> <model-out>    write a model (ONNX, TF.js layers, native) in the native format
         [--format auto|onnx|tfjs|native] [--force]

@@ -1,9 +1,13 @@
-/** `forwardpool score`: a model and a delimited text file in, scored rows out, in input order. */
+/** `forwardpool score`: a model and a data file in (CSV/TSV, NDJSON, .npy, raw float32), scored rows out, in input order. */
 import { availableParallelism } from 'node:os';
+import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { loadModel } from '../model/load.js';
-import { ColumnError } from '../io/score-job.js';
+import { ColumnError, type InputFormat, type OutputFormat } from '../io/score-job.js';
 import { BadDataError, scoreFile, ScoreUsageError } from '../io/pipeline.js';
+import { isDecimal } from '../io/numbers.js';
+import type { MissingRule } from '../io/score-job.js';
+import { startProgress } from './progress.js';
 import { parse, UsageError } from './usage.js';
 
 const OPTIONS = {
@@ -12,8 +16,8 @@ const OPTIONS = {
   features: { type: 'string' }, id: { type: 'string' }, keep: { type: 'string' },
   emit: { type: 'string' }, threshold: { type: 'string' },
   threads: { type: 'string' }, 'chunk-rows': { type: 'string' },
-  'on-error': { type: 'string' }, rejects: { type: 'string' },
-  'no-header': { type: 'boolean' }, delimiter: { type: 'string' },
+  'on-error': { type: 'string' }, rejects: { type: 'string' }, missing: { type: 'string' },
+  'no-header': { type: 'boolean' }, delimiter: { type: 'string' }, columns: { type: 'string' },
   force: { type: 'boolean' }, quiet: { type: 'boolean' }, progress: { type: 'boolean' }, json: { type: 'boolean' },
 } as const;
 
@@ -30,16 +34,102 @@ function positiveInt(value: unknown, option: string): number | undefined {
   return n;
 }
 
+/** `--missing <number|nan|skip>`: what an empty field, a JSON null or an absent key means. */
+export function missingOption(value: unknown): { missing: MissingRule; missingValue: number } {
+  if (value === undefined) return { missing: 'error', missingValue: Number.NaN };
+  const s = String(value).trim();
+  if (s.toLowerCase() === 'nan') return { missing: 'fill', missingValue: Number.NaN };
+  if (s === 'skip') return { missing: 'skip', missingValue: Number.NaN };
+  if (isDecimal(s)) return { missing: 'fill', missingValue: Number(s) };
+  throw new UsageError(`score: --missing must be a number (the value to use), nan or skip, got "${String(value)}"`);
+}
+
+/** The input format a file name implies (the default for --input-format). */
+export function inputFormatOf(path: string): InputFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.tsv' || ext === '.tab') return 'tsv';
+  if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
+  if (ext === '.npy') return 'npy';
+  if (ext === '.f32' || ext === '.bin') return 'f32';
+  return 'csv';
+}
+
+/** The output format a file name implies (the default for --output-format). */
+export function outputFormatOf(path: string): OutputFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
+  if (ext === '.npy') return 'npy';
+  return 'csv';
+}
+
+/** Usage rules that tie the formats to the other options; each message says why. */
+export function checkFormatOptions(v: Record<string, string | boolean | undefined>, inputFormat: InputFormat, outputFormat: OutputFormat, output: string): void {
+  const text = inputFormat === 'csv' || inputFormat === 'tsv';
+  const binary = inputFormat === 'npy' || inputFormat === 'f32';
+  if (inputFormat === 'f32' && v.columns === undefined) {
+    throw new UsageError('score: --input-format f32 needs --columns N (raw float32 has no header to say how many values make a row), got no --columns');
+  }
+  if (v.columns !== undefined && inputFormat !== 'f32') throw new UsageError(`score: --columns goes with --input-format f32, got --input-format ${inputFormat}`);
+  if (!text && v.delimiter !== undefined) throw new UsageError(`score: --delimiter goes with csv or tsv input, got --input-format ${inputFormat}`);
+  if (!text && v['no-header'] !== undefined) throw new UsageError(`score: --no-header goes with csv or tsv input, got --input-format ${inputFormat}`);
+  if (binary && v.missing !== undefined) {
+    throw new UsageError(`score: --missing applies to empty fields and JSON nulls, which ${inputFormat} input cannot hold (a NaN there is a value); expected csv, tsv or ndjson input, got --input-format ${inputFormat}`);
+  }
+  if (binary && (v.id !== undefined || v.keep !== undefined)) {
+    throw new UsageError(`score: --id and --keep copy text columns through, but ${inputFormat} input holds only numbers; expected csv, tsv or ndjson input, got --input-format ${inputFormat}`);
+  }
+  if (outputFormat === 'npy') {
+    if (output === '-') throw new UsageError('score: npy output cannot go to stdout: its header holds the row count, written at the end; expected --output <file.npy>, got "-"');
+    if (v.emit === 'label') throw new UsageError('score: --emit label cannot be written as npy: an .npy file holds the output units as numbers, not labels; expected --emit probs or all, got label');
+    if (v.id !== undefined || v.keep !== undefined) throw new UsageError('score: --id and --keep cannot be written as npy: an .npy file holds only the output units; expected csv or ndjson output, got npy');
+  }
+}
+
+export const SCORE_HELP = `forwardpool score: score a data file with a model, rows out in input order
+
+  --model <file>            ONNX, TF.js layers model.json, or forwardpool's native format
+  --input <file|->          - reads stdin
+  --output <file|->         default - (stdout); written to a temporary file, renamed on success
+  --input-format <f>        csv | tsv | ndjson | npy | f32 (default from the extension:
+                            .tsv .tab .ndjson .jsonl .npy .f32 .bin; else csv)
+  --columns N               values per row of raw float32 (f32) input; required there
+  --output-format <f>       csv | ndjson | npy (default from the extension; npy holds only the
+                            output units, shape (rows, units), and needs a file)
+  --features <cols>         names or 1-based ranges, e.g. age,fare or 2-33 (binary input and
+                            NDJSON arrays: columns c1..cN); default: the model's input names,
+                            else every column but --id/--keep
+  --id <col>, --keep <cols> copied through to the output (text input only)
+  --emit all|probs|label    output units and/or the label column (classifiers)
+  --threshold 0.5           label cut-off for one sigmoid unit
+  --missing <v>             empty fields, JSON nulls and absent keys: by default a bad row;
+                            a number fills them with it (--missing=-1 for a negative one),
+                            nan fills NaN, skip leaves the row out and lists it in --rejects
+                            without stopping the run
+  --on-error fail|skip      fail: the first bad row stops the run (exit 3, file:line:column);
+                            skip: bad rows are left out and listed in --rejects <file>
+  --no-header, --delimiter <char>   CSV/TSV only
+  --threads N, --chunk-rows N       pool size (default: all cores), rows per task (default: blocks of ~1 MB)
+  --force                   replace an existing output
+  --progress / --quiet      progress bar on stderr (default: when stderr is a terminal) / no summary
+  --json                    summary as JSON (stdout, or stderr when the output is stdout)
+
+Exit codes: 0 done, 1 unexpected failure, 2 usage error, 3 bad input data, 4 bad model file,
+130 interrupted. On a non-zero exit no output file is left behind.`;
+
 export async function scoreCommand(args: string[], signal: AbortSignal): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${SCORE_HELP}\n`);
+    return 0;
+  }
   const { values: v } = parse('score', args, OPTIONS, []);
   if (typeof v.model !== 'string') throw new UsageError('score: --model <file> is required');
   if (typeof v.input !== 'string') throw new UsageError('score: --input <file|-> is required');
   const input = v.input;
   const output = typeof v.output === 'string' ? v.output : '-';
-  const inExt = extname(input).toLowerCase();
-  const inputFormat = oneOf(v['input-format'], ['csv', 'tsv'] as const, '--input-format', inExt === '.tsv' || inExt === '.tab' ? 'tsv' : 'csv');
-  const outExt = extname(output).toLowerCase();
-  const outputFormat = oneOf(v['output-format'], ['csv', 'ndjson'] as const, '--output-format', outExt === '.ndjson' || outExt === '.jsonl' ? 'ndjson' : 'csv');
+  const inputFormat = oneOf(v['input-format'], ['csv', 'tsv', 'ndjson', 'npy', 'f32'] as const, '--input-format', inputFormatOf(input));
+  const outputFormat = oneOf(v['output-format'], ['csv', 'ndjson', 'npy'] as const, '--output-format', outputFormatOf(output));
+  checkFormatOptions(v, inputFormat, outputFormat, output);
+  const columns = positiveInt(v.columns, '--columns');
   let delimiter = inputFormat === 'tsv' ? '\t' : ',';
   if (typeof v.delimiter === 'string') {
     const d = v.delimiter === '\\t' || v.delimiter === 'tab' ? '\t' : v.delimiter;
@@ -49,30 +139,23 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
   const threshold = v.threshold === undefined ? 0.5 : Number(v.threshold);
   if (!Number.isFinite(threshold)) throw new UsageError(`score: --threshold must be a number, got "${String(v.threshold)}"`);
   const onError = oneOf(v['on-error'], ['fail', 'skip'] as const, '--on-error', 'fail');
-  if (v.rejects !== undefined && onError !== 'skip') throw new UsageError('score: --rejects goes with --on-error skip');
+  const { missing, missingValue } = missingOption(v.missing);
+  if (v.rejects !== undefined && onError !== 'skip' && missing !== 'skip') throw new UsageError('score: --rejects goes with --on-error skip or --missing skip');
   const threads = positiveInt(v.threads, '--threads') ?? availableParallelism();
   const chunkRows = positiveInt(v['chunk-rows'], '--chunk-rows');
   const model = await loadModel(v.model);
   const showProgress = !v.quiet && (v.progress === true || process.stderr.isTTY === true);
-  let lastDraw = 0;
-  const started = performance.now();
+  // Progress and summaries go to stderr only: stdout may be the scored output itself.
+  const progress = showProgress ? startProgress(process.stderr, input === '-' ? undefined : (await stat(input)).size) : undefined;
   try {
     const summary = await scoreFile({
-      model, input, output, outputFormat, delimiter, header: v['no-header'] !== true,
+      model, input, output, inputFormat, outputFormat, delimiter, header: v['no-header'] !== true, columns,
       features: v.features as string | undefined, id: v.id as string | undefined, keep: v.keep as string | undefined,
-      emit: oneOf(v.emit, ['all', 'probs', 'label'] as const, '--emit', 'all'), threshold, threads, chunkRows, onError,
+      emit: oneOf(v.emit, ['all', 'probs', 'label'] as const, '--emit', 'all'), threshold, threads, chunkRows, onError, missing, missingValue,
       rejects: v.rejects as string | undefined, force: v.force === true, signal,
-      onProgress: showProgress ? ({ rows, bytes, totalBytes }) => {
-        const now = performance.now();
-        if (now - lastDraw < 100) return;
-        lastDraw = now;
-        const secs = (now - started) / 1000;
-        const pct = totalBytes ? ` ${((100 * bytes) / totalBytes).toFixed(1)}%` : '';
-        const eta = totalBytes && bytes > 0 ? `, ETA ${Math.max(0, (secs * (totalBytes - bytes)) / bytes).toFixed(0)} s` : '';
-        process.stderr.write(`\r  ${rows.toLocaleString('en-US')} rows, ${(bytes / 1e6).toFixed(1)} MB${pct}, ${Math.round(rows / secs).toLocaleString('en-US')} rows/s${eta}   `);
-      } : undefined,
+      onProgress: progress ? (p) => progress.update(p) : undefined,
     });
-    if (showProgress) process.stderr.write('\n');
+    progress?.stop(true);
     if (v.json) {
       const line = `${JSON.stringify({ rows: summary.rows, rejected: summary.rejected, seconds: summary.seconds, rowsPerSec: summary.rowsPerSec, threads: summary.threads })}\n`;
       (output === '-' ? process.stderr : process.stdout).write(line);
@@ -81,7 +164,7 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
     }
     return 0;
   } catch (e) {
-    if (showProgress) process.stderr.write('\n');
+    progress?.stop(false);
     if (e instanceof ScoreUsageError || e instanceof ColumnError && /--(features|id|keep)/.test(e.message)) throw new UsageError(`score: ${e.message}`);
     if (e instanceof BadDataError || e instanceof ColumnError) {
       process.stderr.write(`forwardpool: ${e.message}\n`);

@@ -1,32 +1,38 @@
 /**
- * `forwardpool score` as a library function: stream a delimited text file through the pool and
- * write the scored rows, in input order, to a temporary file renamed into place on success.
- * The calling thread only reads bytes, cuts them at row boundaries and writes results; parsing,
- * the forward pass and formatting run in the pool. Memory is bounded by the blocks in flight.
+ * `forwardpool score` as a library function: stream a file (CSV/TSV, NDJSON, .npy, raw float32)
+ * through the pool and write the scored rows, in input order, to a temporary file renamed into
+ * place on success. The calling thread only reads bytes, cuts them at row boundaries and writes
+ * results; parsing, the forward pass and formatting run in the pool. Memory is bounded by the
+ * blocks in flight.
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { realpath, rename, rm, stat } from 'node:fs/promises';
+import { open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { tempPathBeside } from './temp-path.js';
 import type { Readable, Writable } from 'node:stream';
 import type { Piscina } from 'piscina';
-import { AbortError } from '../errors.js';
 import { createPool } from '../engine/pool.js';
 import { kernelModelOf, type Model } from '../model/model.js';
 import { resolveKernel, type KernelChoice } from '../kernels/select.js';
-import { parseCsv } from './csv.js';
-import { RowCutter, RowTooLongError, splitFirstRow, splitRows, type RowBlock } from './rows.js';
-import type { ChunkOutput, RowProblem } from './score-chunk.js';
+import { BadDataError, checkBinaryLength, ChunkSource, openInput } from './input.js';
+import { npyHeader, reservedNpyHeaderLength } from './npy.js';
+import { RecordCutter, splitRecords, splitRows, type RowBlock } from './rows.js';
+import type { ChunkOutput } from './score-chunk.js';
 import { csvField } from './score-chunk.js';
-import { outputColumns, planJob, type Emit, type OutputFormat, type ScoreJob } from './score-job.js';
+import { outputColumns, planJob, type Emit, type InputFormat, type MissingRule, type OutputFormat, type ScoreJob } from './score-job.js';
+
+export { BadDataError } from './input.js';
 
 export interface ScoreFileOptions {
   model: Model;
   input: string; // path or '-'
   output: string; // path or '-'
+  inputFormat: InputFormat;
   outputFormat: OutputFormat;
   delimiter: string;
   header: boolean;
+  /** Raw float32 input: values per row. */
+  columns?: number;
   features?: string;
   id?: string;
   keep?: string;
@@ -35,6 +41,8 @@ export interface ScoreFileOptions {
   threads: number;
   chunkRows?: number;
   onError: 'fail' | 'skip';
+  missing?: MissingRule;
+  missingValue?: number;
   rejects?: string;
   force: boolean;
   kernel?: KernelChoice;
@@ -44,20 +52,10 @@ export interface ScoreFileOptions {
 
 export interface ScoreSummary { rows: number; rejected: number; seconds: number; rowsPerSec: number; threads: number; bytes: number }
 
-/** A bad row with `onError: 'fail'`: `file:line:column: message` (exit code 3). */
-export class BadDataError extends Error {
-  override name = 'BadDataError';
-  constructor(readonly source: string, readonly problem: RowProblem) {
-    super(`${source}:${problem.line}:${problem.column}: ${problem.message}`);
-  }
-}
-
 /** A usage problem found while setting up (existing output, output = input, ...; exit code 2). */
 export class ScoreUsageError extends Error { override name = 'ScoreUsageError'; }
 
-const BOM = [0xef, 0xbb, 0xbf];
-
-interface Target { stream: Writable; commit(): Promise<void>; discard(): Promise<void> }
+interface Target { stream: Writable; commit(head?: Uint8Array): Promise<void>; discard(): Promise<void> }
 
 async function openTarget(path: string, force: boolean, inputReal: string | undefined, what: string): Promise<Target> {
   if (path === '-') return { stream: process.stdout, commit: async () => {}, discard: async () => {} };
@@ -72,7 +70,15 @@ async function openTarget(path: string, force: boolean, inputReal: string | unde
   const close = () => new Promise<void>((resolve, reject) => (stream as WriteStream).end((e?: Error | null) => (e ? reject(e) : resolve())));
   return {
     stream,
-    async commit() { await close(); await rename(tmp, path); },
+    // `head` rewrites the start of the file in place (the .npy header, once the row count is known).
+    async commit(head?: Uint8Array) {
+      await close();
+      if (head) {
+        const fh = await open(tmp, 'r+');
+        try { await fh.write(head, 0, head.length, 0); } finally { await fh.close(); }
+      }
+      await rename(tmp, path);
+    },
     async discard() { await close().catch(() => {}); await rm(tmp, { force: true }); },
   };
 }
@@ -93,51 +99,21 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
   const input: Readable = o.input === '-' ? process.stdin : createReadStream(o.input, { highWaterMark: 1 << 20 });
   const out = await openTarget(o.output, o.force, inputReal, 'output');
   const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+  const binaryInput = o.inputFormat === 'npy' || o.inputFormat === 'f32';
+  const src = new ChunkSource(source, iterator, !binaryInput, o.signal);
   let rejects: Target | undefined;
   let pool: Piscina | undefined;
   try {
     rejects = o.rejects ? await openTarget(o.rejects, o.force, inputReal, 'rejects file') : undefined;
-    const cutter = new RowCutter();
-    let bytesRead = 0;
-    let first = true;
-    // Blocks of whole rows, in order; the header row is taken off the first one.
-    async function* blocks(): AsyncGenerator<RowBlock> {
-      for (;;) {
-        if (o.signal?.aborted) throw new AbortError('scoring was interrupted', { cause: o.signal.reason });
-        const next = await iterator.next();
-        let block: RowBlock | undefined;
-        if (next.done) block = cutter.end();
-        else {
-          let chunk = next.value;
-          bytesRead += chunk.length;
-          if (first && chunk[0] === BOM[0] && chunk[1] === BOM[1] && chunk[2] === BOM[2]) chunk = chunk.subarray(3);
-          first = false;
-          try {
-            block = cutter.push(chunk);
-          } catch (e) {
-            if (e instanceof RowTooLongError) throw new BadDataError(source, { line: e.line, column: 1, message: e.message, text: '' });
-            throw e;
-          }
-        }
-        if (block) yield block;
-        if (next.done) return;
-      }
-    }
-    const gen = blocks();
-    let head = await gen.next();
-    if (head.done) throw new BadDataError(source, { line: 1, column: 1, message: 'the input is empty', text: '' });
-    let names: string[] = [];
-    const [headerBytes, rest] = splitFirstRow(head.value.bytes);
-    parseCsv(new TextDecoder().decode(headerBytes), 1, o.delimiter, (row) => { names = row.fields; return false; });
-    let firstData: RowBlock | undefined;
-    if (o.header) {
-      firstData = rest.length > 0 ? { bytes: rest, firstLine: head.value.firstLine + 1 } : undefined;
-    } else {
-      names = names.map((_, i) => `c${i + 1}`);
-      firstData = head.value;
-    }
-    const job: ScoreJob = planJob(o.model, { delimiter: o.delimiter, names, features: o.features, id: o.id, keep: o.keep, output: o.outputFormat, emit: o.emit, threshold: o.threshold, onError: o.onError, source });
+    const layout = await openInput(src, { format: o.inputFormat, delimiter: o.delimiter, header: o.header, columns: o.columns, totalBytes });
+    const job: ScoreJob = planJob(o.model, {
+      reader: layout.reader, delimiter: o.delimiter, ndjsonShape: layout.ndjsonShape, sourceDtype: layout.sourceDtype,
+      names: layout.names, features: o.features, id: o.id, keep: o.keep, output: o.outputFormat, emit: o.emit,
+      threshold: o.threshold, onError: o.onError, missing: o.missing, missingValue: o.missingValue, source,
+    });
+    const npyHead = o.outputFormat === 'npy' ? reservedNpyHeaderLength(o.model.dtype, o.model.outputs) : 0;
     if (o.outputFormat === 'csv') await write(out.stream, `${outputColumns(job).map((c) => csvField(c, ',')).join(',')}\n`);
+    if (npyHead > 0) await write(out.stream, new Uint8Array(npyHead)); // rewritten at the end, once the row count is known
     if (rejects) await write(rejects.stream, 'line,column,reason,row\n');
 
     pool = createPool('score', { model: kernelModelOf(o.model), job, kernel: resolveKernel(o.kernel ?? 'auto') }, { threads: o.threads, idleTimeout: 60_000 });
@@ -148,7 +124,7 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
     const settle = async (next: { result: Promise<ChunkOutput>; size: number }) => {
       const res = await next.result;
       bytesDone += next.size;
-      if (o.onError === 'fail' && res.problems.length > 0) { failure ??= new BadDataError(source, res.problems[0]!); return; }
+      if (res.failed) { failure ??= new BadDataError(source, res.problems[0]!); return; }
       if (failure) return;
       if (res.bytes.length > 0) await write(out.stream, res.bytes);
       rows += res.rows;
@@ -163,25 +139,38 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
       result.catch(() => {});
       inFlight.push({ result, size: b.bytes.length });
     };
+    const pieces = (b: RowBlock): RowBlock[] => {
+      if (!o.chunkRows) return [b];
+      if (layout.rowBytes) return splitRecords(b, layout.rowBytes, o.chunkRows);
+      return splitRows(b, o.chunkRows, layout.reader === 'delimited');
+    };
     const feed = async (b: RowBlock) => {
-      for (const piece of o.chunkRows ? splitRows(b, o.chunkRows) : [b]) {
+      for (const piece of pieces(b)) {
         if (failure) return;
         submit(piece);
         if (inFlight.length >= maxInFlight) await settle(inFlight.shift()!);
       }
     };
-    if (firstData) await feed(firstData);
-    for await (const b of gen) {
+    for (const b of layout.first) await feed(b);
+    for (;;) {
       if (failure) break;
+      const b = await src.block(layout.cutter);
+      if (!b) break;
       await feed(b);
     }
     while (inFlight.length > 0) await settle(inFlight.shift()!);
     if (failure) throw failure;
-    if (cutter.openQuote) throw new BadDataError(source, { line: 0, column: 0, message: 'the input ends inside a quoted field', text: '' });
+    if (layout.cutter instanceof RecordCutter) {
+      const cutter = layout.cutter;
+      const dataBytes = cutter.rows * cutter.rowBytes + cutter.leftover;
+      checkBinaryLength(source, dataBytes, cutter.rowBytes, layout.names.length, layout.sourceDtype!, layout.expectedRows);
+    } else if ('openQuote' in layout.cutter && layout.cutter.openQuote) {
+      throw new BadDataError(source, { line: 0, column: 0, message: 'the input ends inside a quoted field', text: '' });
+    }
     await rejects?.commit();
-    await out.commit();
+    await out.commit(npyHead > 0 ? npyHeader(o.model.dtype, rows, o.model.outputs, npyHead) : undefined);
     const seconds = (performance.now() - started) / 1000;
-    return { rows, rejected, seconds, rowsPerSec: rows / seconds, threads: o.threads, bytes: bytesRead };
+    return { rows, rejected, seconds, rowsPerSec: rows / seconds, threads: o.threads, bytes: src.bytesRead };
   } catch (e) {
     await out.discard();
     await rejects?.discard();

@@ -1,6 +1,7 @@
 /**
- * Cutting a byte stream of delimited text into whole rows. A newline ends a row only outside
- * double quotes (RFC 4180), so the cutter carries the quote state from one chunk to the next.
+ * Cutting a byte stream into blocks of whole rows. In delimited text a newline ends a row only
+ * outside double quotes (RFC 4180), so the cutter carries the quote state from one chunk to the
+ * next; in NDJSON every newline ends a row (`quotes: false`); binary rows have a fixed size.
  */
 
 const QUOTE = 0x22;
@@ -21,10 +22,18 @@ export class RowTooLongError extends Error {
   }
 }
 
-export class RowCutter {
+/** What the pipeline needs of a cutter. */
+export interface Cutter {
+  push(chunk: Uint8Array): RowBlock | undefined;
+  end(): RowBlock | undefined;
+}
+
+export class RowCutter implements Cutter {
   readonly maxRowBytes: number;
-  constructor(maxRowBytes = 64 << 20) {
+  readonly quotes: boolean;
+  constructor(maxRowBytes = 64 << 20, options: { quotes?: boolean } = {}) {
     this.maxRowBytes = maxRowBytes;
+    this.quotes = options.quotes ?? true;
   }
 
   #pending: Uint8Array[] = [];
@@ -38,14 +47,17 @@ export class RowCutter {
    */
   push(chunk: Uint8Array): RowBlock | undefined {
     // Find the last newline outside quotes in this chunk, tracking the quote state.
-    let inQuotes = this.#inQuotes;
     let lastCut = -1;
-    for (let i = 0; i < chunk.length; i++) {
-      const b = chunk[i]!;
-      if (b === QUOTE) inQuotes = !inQuotes; // "" inside quotes toggles twice: no net change
-      else if (b === LF && !inQuotes) lastCut = i;
+    if (!this.quotes) lastCut = chunk.lastIndexOf(LF);
+    else {
+      let inQuotes = this.#inQuotes;
+      for (let i = 0; i < chunk.length; i++) {
+        const b = chunk[i]!;
+        if (b === QUOTE) inQuotes = !inQuotes; // "" inside quotes toggles twice: no net change
+        else if (b === LF && !inQuotes) lastCut = i;
+      }
+      this.#inQuotes = inQuotes;
     }
-    this.#inQuotes = inQuotes;
     if (lastCut < 0) {
       this.#pending.push(chunk.slice());
       this.#pendingLength += chunk.length;
@@ -100,7 +112,7 @@ export function countLines(bytes: Uint8Array): number {
  * Splits a block of whole rows into pieces of at most `maxRows` rows (quote-aware), keeping
  * each piece's first line number.
  */
-export function splitRows(block: RowBlock, maxRows: number): RowBlock[] {
+export function splitRows(block: RowBlock, maxRows: number, quotes = true): RowBlock[] {
   const { bytes } = block;
   const out: RowBlock[] = [];
   let start = 0;
@@ -110,7 +122,7 @@ export function splitRows(block: RowBlock, maxRows: number): RowBlock[] {
   let inQuotes = false;
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
-    if (b === QUOTE) inQuotes = !inQuotes;
+    if (b === QUOTE && quotes) inQuotes = !inQuotes;
     else if (b === LF) {
       line++;
       if (!inQuotes && ++rows === maxRows) {
@@ -126,12 +138,56 @@ export function splitRows(block: RowBlock, maxRows: number): RowBlock[] {
 }
 
 /** The first row of a block (through its newline) and the rest. */
-export function splitFirstRow(bytes: Uint8Array): [Uint8Array, Uint8Array] {
+export function splitFirstRow(bytes: Uint8Array, quotes = true): [Uint8Array, Uint8Array] {
   let inQuotes = false;
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
-    if (b === QUOTE) inQuotes = !inQuotes;
+    if (b === QUOTE && quotes) inQuotes = !inQuotes;
     else if (b === LF && !inQuotes) return [bytes.subarray(0, i + 1), bytes.subarray(i + 1)];
   }
   return [bytes, bytes.subarray(bytes.length)];
+}
+
+/**
+ * Cuts a byte stream into blocks of whole fixed-size binary rows (.npy data, raw float32). What
+ * is left at the end, if not a whole row, is reported by `leftover`.
+ */
+export class RecordCutter implements Cutter {
+  #pending: Uint8Array | undefined;
+  #rows = 0;
+  leftover = 0;
+  constructor(readonly rowBytes: number) {}
+
+  /** Whole rows cut so far. */
+  get rows(): number {
+    return this.#rows;
+  }
+
+  push(chunk: Uint8Array): RowBlock | undefined {
+    let data = chunk;
+    if (this.#pending) {
+      data = new Uint8Array(this.#pending.length + chunk.length);
+      data.set(this.#pending);
+      data.set(chunk, this.#pending.length);
+      this.#pending = undefined;
+    }
+    const whole = data.length - (data.length % this.rowBytes);
+    if (whole < data.length) this.#pending = data.slice(whole);
+    if (whole === 0) return undefined;
+    this.#rows += whole / this.rowBytes;
+    return { bytes: whole === data.length && data !== chunk ? data : data.slice(0, whole), firstLine: 0 };
+  }
+
+  end(): RowBlock | undefined {
+    this.leftover = this.#pending?.length ?? 0;
+    return undefined;
+  }
+}
+
+/** Splits a block of binary rows into pieces of at most `maxRows` rows. */
+export function splitRecords(block: RowBlock, rowBytes: number, maxRows: number): RowBlock[] {
+  const out: RowBlock[] = [];
+  const step = rowBytes * maxRows;
+  for (let o = 0; o < block.bytes.length; o += step) out.push({ bytes: block.bytes.slice(o, o + step), firstLine: 0 });
+  return out;
 }

@@ -3,12 +3,27 @@
  * the header and the options, then sent to every worker as plain data.
  */
 import type { Model } from '../model/model.js';
+import type { DType } from '../types.js';
 
 export type Emit = 'all' | 'probs' | 'label';
-export type OutputFormat = 'csv' | 'ndjson';
+export type InputFormat = 'csv' | 'tsv' | 'ndjson' | 'npy' | 'f32';
+export type OutputFormat = 'csv' | 'ndjson' | 'npy';
+/** How a worker reads a block: delimited text rows, NDJSON lines, or fixed-size binary rows. */
+export type BlockReader = 'delimited' | 'ndjson' | 'binary';
+/**
+ * What an empty field (CSV), a null or an absent key (NDJSON) means: a bad row ('error', the
+ * default), the value `missingValue` ('fill', NaN included), or a row left out and listed with
+ * the rejects without stopping the run ('skip').
+ */
+export type MissingRule = 'error' | 'fill' | 'skip';
 
 export interface ScoreJob {
+  reader: BlockReader;
   delimiter: string;
+  /** NDJSON: whether rows are arrays (values by position) or objects (values by key = names). */
+  ndjsonShape: 'array' | 'object';
+  /** Binary input: the file's element type (converted to the model's dtype in the worker). */
+  sourceDtype: DType;
   /** Fields every row must have. */
   fieldCount: number;
   /** Header names (or c1..cN without a header), for messages. */
@@ -27,6 +42,8 @@ export interface ScoreJob {
   labels: string[] | undefined;
   threshold: number;
   onError: 'fail' | 'skip';
+  missing: MissingRule;
+  missingValue: number;
   /** Name of the input for messages ("data.csv", or "stdin"). */
   source: string;
 }
@@ -54,7 +71,10 @@ export function selectColumns(spec: string, names: string[], option: string): nu
 }
 
 export interface JobOptions {
+  reader: BlockReader;
   delimiter: string;
+  ndjsonShape?: 'array' | 'object';
+  sourceDtype?: DType;
   names: string[];
   features?: string;
   id?: string;
@@ -63,6 +83,8 @@ export interface JobOptions {
   emit: Emit;
   threshold: number;
   onError: 'fail' | 'skip';
+  missing?: MissingRule;
+  missingValue?: number;
   source: string;
 }
 
@@ -72,7 +94,8 @@ export function planJob(model: Model, o: JobOptions): ScoreJob {
   const kept = [...idCols, ...(o.keep ? selectColumns(o.keep, o.names, '--keep') : [])];
   let features: number[];
   if (o.features) features = selectColumns(o.features, o.names, '--features');
-  else if (model.inputNames) {
+  // Files without column names (binary rows, NDJSON arrays) give the model's inputs by position.
+  else if (model.inputNames && o.reader !== 'binary' && !(o.reader === 'ndjson' && o.ndjsonShape === 'array')) {
     features = model.inputNames.map((n) => {
       const i = o.names.indexOf(n);
       if (i < 0) throw new ColumnError(`the model's input "${n}" is not a column of ${o.source} (columns: ${o.names.slice(0, 20).join(', ')})`);
@@ -89,9 +112,10 @@ export function planJob(model: Model, o: JobOptions): ScoreJob {
   const prefix = model.isProbabilistic ? 'p' : 'y';
   const unitNames = model.labels ? [...model.labels] : Array.from({ length: model.outputs }, (_, j) => `${prefix}${j}`);
   return {
-    delimiter: o.delimiter, fieldCount: o.names.length, names: o.names, features, kept,
+    reader: o.reader, delimiter: o.delimiter, ndjsonShape: o.ndjsonShape ?? 'array', sourceDtype: o.sourceDtype ?? 'float32', fieldCount: o.names.length, names: o.names, features, kept,
     output: o.output, keptNames: kept.map((i) => o.names[i]!), unitNames, emit: o.emit, labelRule,
-    labels: model.labels ? [...model.labels] : undefined, threshold: o.threshold, onError: o.onError, source: o.source,
+    labels: model.labels ? [...model.labels] : undefined, threshold: o.threshold, onError: o.onError,
+    missing: o.missing ?? 'error', missingValue: o.missingValue ?? Number.NaN, source: o.source,
   };
 }
 
@@ -99,6 +123,6 @@ export function planJob(model: Model, o: JobOptions): ScoreJob {
 export function outputColumns(job: ScoreJob): string[] {
   const cols = [...job.keptNames];
   if (job.emit !== 'label') cols.push(...job.unitNames);
-  if (job.emit !== 'probs' && job.labelRule !== 'none') cols.push('label');
+  if (job.emit !== 'probs' && job.labelRule !== 'none' && job.output !== 'npy') cols.push('label');
   return cols;
 }

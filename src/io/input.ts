@@ -1,0 +1,216 @@
+/**
+ * The calling thread's side of reading an input: the bytes come in chunks, the head of the file
+ * (a CSV header row, the first NDJSON line, an .npy header) tells the column names, and a cutter
+ * cuts the rest into blocks of whole rows for the pool. Nothing here parses the data itself.
+ */
+import { AbortError } from '../errors.js';
+import type { DType } from '../types.js';
+import { CsvSyntaxError, parseCsv } from './csv.js';
+import { isBlank, JsonSyntaxError, readJsonRow } from './ndjson.js';
+import { NpyFormatError, npyHeaderLength, parseNpyHeader } from './npy.js';
+import type { RowProblem } from './parse-block.js';
+import { countLines, RecordCutter, RowCutter, RowTooLongError, splitFirstRow, type Cutter, type RowBlock } from './rows.js';
+import type { BlockReader, InputFormat } from './score-job.js';
+
+/**
+ * A bad input (exit code 3): `file:line:column: message` for a row, or `file: message` when the
+ * problem has no line (line 0), as in binary files.
+ */
+export class BadDataError extends Error {
+  override name = 'BadDataError';
+  constructor(readonly source: string, readonly problem: RowProblem) {
+    super(problem.line > 0 ? `${source}:${problem.line}:${problem.column}: ${problem.message}` : `${source}: ${problem.message}`);
+  }
+}
+
+function bad(source: string, message: string, line = 0, column = 0): BadDataError {
+  return new BadDataError(source, { line, column, message, text: '' });
+}
+
+const BOM = [0xef, 0xbb, 0xbf];
+
+/** The input's chunks, with a way to put back what a head reader read too far. */
+export class ChunkSource {
+  bytesRead = 0;
+  #back: Uint8Array[] = [];
+  #first = true;
+  constructor(readonly source: string, private readonly iterator: AsyncIterator<Uint8Array>, private readonly stripBom: boolean, private readonly signal?: AbortSignal) {}
+
+  async next(): Promise<Uint8Array | undefined> {
+    if (this.signal?.aborted) throw new AbortError('scoring was interrupted', { cause: this.signal.reason });
+    if (this.#back.length > 0) return this.#back.shift();
+    const n = await this.iterator.next();
+    if (n.done) return undefined;
+    let chunk = n.value;
+    this.bytesRead += chunk.length;
+    if (this.#first && this.stripBom && chunk[0] === BOM[0] && chunk[1] === BOM[1] && chunk[2] === BOM[2]) chunk = chunk.subarray(3);
+    this.#first = false;
+    return chunk;
+  }
+
+  unshift(chunk: Uint8Array): void {
+    if (chunk.length > 0) this.#back.unshift(chunk);
+  }
+
+  /** At least `n` bytes (fewer only at the end of the input), in one array. */
+  async read(n: number): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let length = 0;
+    while (length < n) {
+      const c = await this.next();
+      if (!c) break;
+      parts.push(c);
+      length += c.length;
+    }
+    if (parts.length === 1) return parts[0]!;
+    const out = new Uint8Array(length);
+    let o = 0;
+    for (const p of parts) { out.set(p, o); o += p.length; }
+    return out;
+  }
+
+  /** The next block of whole rows from `cutter`, or undefined at the end of the input. */
+  async block(cutter: Cutter): Promise<RowBlock | undefined> {
+    for (;;) {
+      const chunk = await this.next();
+      if (!chunk) return cutter.end();
+      let block: RowBlock | undefined;
+      try {
+        block = cutter.push(chunk);
+      } catch (e) {
+        if (e instanceof RowTooLongError) throw bad(this.source, e.message, e.line, 1);
+        throw e;
+      }
+      if (block) return block;
+    }
+  }
+}
+
+export interface InputLayout {
+  reader: BlockReader;
+  names: string[];
+  cutter: Cutter;
+  /** Data blocks the head reader already cut (in order). */
+  first: RowBlock[];
+  ndjsonShape?: 'array' | 'object';
+  sourceDtype?: DType;
+  /** Binary inputs: bytes per row, and the rows the .npy header announces. */
+  rowBytes?: number;
+  expectedRows?: number;
+}
+
+export interface InputOptions {
+  format: InputFormat;
+  delimiter: string;
+  header: boolean;
+  /** Raw float32: values per row. */
+  columns?: number;
+  /** Size of the input file (undefined for stdin), to check binary lengths before scoring. */
+  totalBytes?: number;
+}
+
+/** Reads the head of the input and sets up the cutter for the rest. */
+export async function openInput(src: ChunkSource, o: InputOptions): Promise<InputLayout> {
+  if (o.format === 'npy') return npyHead(src, o.totalBytes);
+  if (o.format === 'f32') {
+    const cols = o.columns!;
+    checkBinaryLength(src.source, o.totalBytes, cols * 4, cols, 'float32', undefined);
+    return { reader: 'binary', names: columnNames(cols), cutter: new RecordCutter(cols * 4), first: [], sourceDtype: 'float32', rowBytes: cols * 4 };
+  }
+  if (o.format === 'ndjson') return ndjsonHead(src);
+  return delimitedHead(src, o);
+}
+
+export function columnNames(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `c${i + 1}`);
+}
+
+async function delimitedHead(src: ChunkSource, o: InputOptions): Promise<InputLayout> {
+  const cutter = new RowCutter();
+  const head = await src.block(cutter);
+  if (!head) throw bad(src.source, 'the input is empty', 1, 1);
+  const [headerBytes, rest] = splitFirstRow(head.bytes);
+  let names: string[] = [];
+  try {
+    parseCsv(new TextDecoder().decode(headerBytes), 1, o.delimiter, (row) => { names = row.fields; return false; });
+  } catch (e) {
+    if (e instanceof CsvSyntaxError) throw bad(src.source, e.message, e.line, e.column);
+    throw e;
+  }
+  const first: RowBlock[] = [];
+  if (o.header) {
+    if (rest.length > 0) first.push({ bytes: rest.slice(), firstLine: head.firstLine + countLines(headerBytes) });
+  } else {
+    names = columnNames(names.length);
+    first.push(head);
+  }
+  return { reader: 'delimited', names, cutter, first };
+}
+
+async function ndjsonHead(src: ChunkSource): Promise<InputLayout> {
+  const cutter = new RowCutter(undefined, { quotes: false });
+  const first: RowBlock[] = [];
+  // Blocks until the first line that is not blank: it names the columns.
+  for (;;) {
+    const block = await src.block(cutter);
+    if (!block) throw bad(src.source, 'the input has no JSON lines', 1, 1);
+    first.push(block);
+    const text = new TextDecoder().decode(block.bytes);
+    let line = block.firstLine;
+    for (let i = 0; i < text.length; line++) {
+      let nl = text.indexOf('\n', i);
+      if (nl < 0) nl = text.length;
+      if (!isBlank(text, i, nl)) {
+        let row;
+        try {
+          row = readJsonRow(text, i, nl);
+        } catch (e) {
+          if (e instanceof JsonSyntaxError) throw bad(src.source, `not valid JSON: ${e.message}`, line, 1);
+          throw e;
+        }
+        const names = row.kind === 'array' ? columnNames(row.values.length) : [...new Set(row.keys)];
+        return { reader: 'ndjson', names, cutter, first, ndjsonShape: row.kind };
+      }
+      i = nl + 1;
+    }
+  }
+}
+
+async function npyHead(src: ChunkSource, totalBytes: number | undefined): Promise<InputLayout> {
+  let header;
+  try {
+    let bytes = await src.read(12);
+    const length = npyHeaderLength(bytes);
+    if (bytes.length < length) {
+      src.unshift(bytes);
+      bytes = await src.read(length);
+    }
+    header = parseNpyHeader(bytes);
+    src.unshift(bytes.subarray(header.dataOffset));
+  } catch (e) {
+    if (e instanceof NpyFormatError) throw bad(src.source, e.message);
+    throw e;
+  }
+  const size = header.dtype === 'float64' ? 8 : 4;
+  const rowBytes = header.cols * size;
+  checkBinaryLength(src.source, totalBytes === undefined ? undefined : totalBytes - header.dataOffset, rowBytes, header.cols, header.dtype, header.rows);
+  return {
+    reader: 'binary', names: columnNames(header.cols), cutter: new RecordCutter(rowBytes), first: [],
+    sourceDtype: header.dtype, rowBytes, expectedRows: header.rows,
+  };
+}
+
+/**
+ * Binary data must be whole rows (and, for .npy, as many as the header says). Checked before
+ * scoring when the size is known, and again at the end of the stream.
+ */
+export function checkBinaryLength(source: string, dataBytes: number | undefined, rowBytes: number, cols: number, dtype: DType, expectedRows: number | undefined): void {
+  if (dataBytes === undefined) return;
+  if (dataBytes % rowBytes !== 0) {
+    throw bad(source, `the data is ${dataBytes} bytes, not a whole number of ${rowBytes}-byte rows (${cols} ${dtype} value${cols === 1 ? '' : 's'} each)`);
+  }
+  const rows = dataBytes / rowBytes;
+  if (expectedRows !== undefined && rows !== expectedRows) {
+    throw bad(source, `the header's shape says ${expectedRows} rows but the data holds ${rows} (${dataBytes} bytes)`);
+  }
+}
