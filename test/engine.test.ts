@@ -158,12 +158,27 @@ describe('chunk planner', () => {
       const cap = maxChunkRows(big, kernel);
       expect(cap * big / KERNEL_MADDS_PER_US[kernel]).toBeLessThanOrEqual(MAX_CHUNK_US);
       expect((cap + 1) * big / KERNEL_MADDS_PER_US[kernel]).toBeGreaterThan(MAX_CHUNK_US);
-      expect(planChunkRows(65_536, big, 2, 'auto', kernel)).toBe(Math.min(8192, cap));
+      const chunk = planChunkRows(65_536, big, 2, 'auto', kernel);
+      expect(chunk).toBeLessThanOrEqual(cap);
+      expect(chunk).toBeGreaterThan(cap * 0.9); // evened out to a multiple of the thread count, a little under the cap
       expect(planChunkRows(65_536, big, 2, 100, kernel)).toBe(100); // a fixed size is kept
     }
     // A tiny model: the floor (task overhead under ~4%) wins over four chunks per thread.
     const tiny = 38;
-    expect(planChunkRows(1000, tiny, 2, 'auto', 'wasm')).toBe(minChunkRows(tiny, 'wasm'));
+    expect(planChunkRows(1000, tiny, 2, 'auto', 'wasm')).toBe(1000); // one task
+    // Balanced: with at least as many tasks as threads, every thread gets the same number of chunks.
+    for (const threads of [1, 2, 3, 4]) {
+      for (const cost of [tiny, 6208, big]) {
+        for (const rows of [1, 7, 30, 64, 257, 1000, 65_536, 100_003, 1_000_000]) {
+          const chunk = planChunkRows(rows, cost, threads, 'auto', 'wasm');
+          const tasks = Math.ceil(rows / chunk);
+          // (With many tasks, rounding may leave one extra chunk of at most ~20 ms: that is what the cap is for.)
+          if (tasks >= threads && tasks < 16 * threads) expect(tasks % threads, `${rows} rows, cost ${cost}, ${threads} threads: ${tasks} tasks of ${chunk}`).toBe(0);
+          expect(chunk * tasks - rows).toBeLessThan(tasks); // the chunks are even, the last one short by less than one row per task
+        }
+      }
+    }
+    expect(planChunkRows(64, big, 2, 'auto', 'wasm')).toBe(16);
     expect(minChunkRows(tiny, 'wasm') * tiny / KERNEL_MADDS_PER_US.wasm).toBeGreaterThanOrEqual(TASK_OVERHEAD_US / 0.04 - 1e-9);
     // The faster kernel needs more rows before a hop to a worker pays.
     expect(defaultInlineBelowRows(tiny, 'wasm')).toBeGreaterThan(defaultInlineBelowRows(tiny, 'js'));

@@ -33,11 +33,20 @@ export function maxChunkRows(costPerRow: number, kernel: KernelName): number {
   return Math.max(1, Math.floor((MAX_CHUNK_US * KERNEL_MADDS_PER_US[kernel]) / costPerRow));
 }
 
-/** Rows per task for a batch of `rows` rows: `threads` x 4 even chunks, capped at ~20 ms each, never below the overhead floor. */
+/**
+ * Rows per task for a batch of `rows` rows: `threads` x 4 even chunks, capped at ~20 ms each,
+ * never below the overhead floor; then evened out so that, once there are at least as many
+ * tasks as threads, their count is a multiple of the thread count (no thread gets one chunk
+ * more than another: 64 rows on 2 threads as 4 x 16, not 26 + 26 + 12). With many small
+ * chunks the rounding of chunk sizes may still leave one extra chunk, of at most ~20 ms.
+ */
 export function planChunkRows(rows: number, costPerRow: number, threads: number, fixed: number | 'auto', kernel: KernelName): number {
   if (fixed !== 'auto') return fixed;
   const even = Math.ceil(rows / (threads * CHUNKS_PER_THREAD));
-  return Math.max(minChunkRows(costPerRow, kernel), Math.min(even, maxChunkRows(costPerRow, kernel)));
+  const chunk = Math.max(minChunkRows(costPerRow, kernel), Math.min(even, maxChunkRows(costPerRow, kernel)));
+  let tasks = Math.max(1, Math.ceil(rows / chunk));
+  if (tasks >= threads) tasks = Math.max(1, Math.round(tasks / threads)) * threads;
+  return Math.max(1, Math.ceil(rows / tasks));
 }
 
 /**
