@@ -34,7 +34,8 @@ async function run(args: string[]): Promise<{ seconds: number; peakMB: number }>
   return { seconds: (performance.now() - t0) / 1000, peakMB: peakKB / 1024 };
 }
 
-async function writeCsv(path: string, rows: number, cols: number, seed: number): Promise<number> {
+/** The CLI benchmark's data: an id column and `cols` float32 values printed as JavaScript prints doubles. */
+export async function writeCsv(path: string, rows: number, cols: number, seed: number): Promise<number> {
   const r = rng(seed);
   const out = createWriteStream(path, { highWaterMark: 1 << 20 });
   const header = ['id', ...Array.from({ length: cols }, (_, j) => `f${j}`)].join(',');

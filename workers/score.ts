@@ -13,8 +13,8 @@ const { model, job, kernel } = workerData as { model: KernelModel; job: ScoreJob
 // never compiles WebAssembly, and ending it at exit is plain JavaScript teardown.
 let run: RowsFn | undefined;
 
-export default function score(task: { bytes: Uint8Array; firstLine: number }): ChunkOutput {
+export default function score(task: { bytes: Uint8Array }): ChunkOutput {
   // The result is copied back (output text is small next to the input the task parsed).
   run ??= makeRowsFn(model, kernel);
-  return scoreChunk(model, run, job, task.bytes, task.firstLine);
+  return scoreChunk(model, run, job, task.bytes);
 }

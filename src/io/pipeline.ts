@@ -16,8 +16,8 @@ import { kernelModelOf, type Model } from '../model/model.js';
 import { resolveKernel, type KernelChoice } from '../kernels/select.js';
 import { BadDataError, checkBinaryLength, ChunkSource, openInput } from './input.js';
 import { npyHeader, reservedNpyHeaderLength } from './npy.js';
-import { RecordCutter, splitRecords, splitRows, type RowBlock } from './rows.js';
-import type { ChunkOutput } from './score-chunk.js';
+import { RecordCutter, RowTooLongError, splitRecords, splitRows, type RowBlock } from './rows.js';
+import type { ChunkOutput, RowProblem } from './score-chunk.js';
 import { csvField } from './score-chunk.js';
 import { outputColumns, planJob, type Emit, type InputFormat, type MissingRule, type OutputFormat, type ScoreJob } from './score-job.js';
 
@@ -46,6 +46,8 @@ export interface ScoreFileOptions {
   rejects?: string;
   force: boolean;
   kernel?: KernelChoice;
+  /** Longest row accepted before it is refused as never ending (default 64 MiB; smaller in tests). */
+  maxRowBytes?: number;
   signal?: AbortSignal;
   onProgress?: (p: { rows: number; bytes: number; totalBytes: number | undefined }) => void;
 }
@@ -105,7 +107,7 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
   let pool: Piscina | undefined;
   try {
     rejects = o.rejects ? await openTarget(o.rejects, o.force, inputReal, 'rejects file') : undefined;
-    const layout = await openInput(src, { format: o.inputFormat, delimiter: o.delimiter, header: o.header, columns: o.columns, totalBytes });
+    const layout = await openInput(src, { format: o.inputFormat, delimiter: o.delimiter, header: o.header, columns: o.columns, totalBytes, maxRowBytes: o.maxRowBytes });
     const job: ScoreJob = planJob(o.model, {
       reader: layout.reader, delimiter: o.delimiter, ndjsonShape: layout.ndjsonShape, sourceDtype: layout.sourceDtype,
       names: layout.names, features: o.features, id: o.id, keep: o.keep, output: o.outputFormat, emit: o.emit,
@@ -120,22 +122,28 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
     const maxInFlight = o.threads * 3;
     const inFlight: Array<{ result: Promise<ChunkOutput>; size: number }> = [];
     let rows = 0, rejected = 0, bytesDone = 0;
+    // Workers number lines from 1 within their block; blocks settle in order, so the line of a
+    // block's first byte is known here.
+    let lineBase = layout.firstLine;
+    const fileLine = (p: RowProblem): RowProblem => ({ ...p, line: p.line + lineBase - 1 });
     let failure: BadDataError | undefined;
     const settle = async (next: { result: Promise<ChunkOutput>; size: number }) => {
       const res = await next.result;
       bytesDone += next.size;
-      if (res.failed) { failure ??= new BadDataError(source, res.problems[0]!); return; }
+      if (res.failed) { failure ??= new BadDataError(source, fileLine(res.problems[0]!)); return; }
       if (failure) return;
       if (res.bytes.length > 0) await write(out.stream, res.bytes);
       rows += res.rows;
-      for (const p of res.problems) {
+      for (const problem of res.problems) {
+        const p = fileLine(problem);
         rejected++;
         if (rejects) await write(rejects.stream, `${p.line},${p.column},${csvField(p.message, ',')},${csvField(p.text, ',')}\n`);
       }
+      lineBase += res.lines;
       o.onProgress?.({ rows, bytes: bytesDone, totalBytes });
     };
     const submit = (b: RowBlock) => {
-      const result = pool!.run({ bytes: b.bytes, firstLine: b.firstLine }) as Promise<ChunkOutput>;
+      const result = pool!.run({ bytes: b.bytes }) as Promise<ChunkOutput>;
       result.catch(() => {});
       inFlight.push({ result, size: b.bytes.length });
     };
@@ -154,7 +162,15 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
     for (const b of layout.first) await feed(b);
     for (;;) {
       if (failure) break;
-      const b = await src.block(layout.cutter);
+      let b: RowBlock | undefined;
+      try {
+        b = await src.block(layout.cutter);
+      } catch (e) {
+        if (!(e instanceof RowTooLongError)) throw e;
+        // The unending row starts right after the blocks cut so far: once they settle, its line is known.
+        while (inFlight.length > 0) await settle(inFlight.shift()!);
+        throw failure ?? new BadDataError(source, { line: lineBase, column: 1, message: e.message, text: '' });
+      }
       if (!b) break;
       await feed(b);
     }
