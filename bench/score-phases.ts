@@ -5,7 +5,8 @@
  *
  *   node dist/bench/score-phases.js [rows]
  */
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -17,7 +18,7 @@ import { RowCutter, splitFirstRow } from '../src/io/rows.js';
 import { planJob } from '../src/io/score-job.js';
 import { parseCsv } from '../src/io/csv.js';
 import { arrayOf } from '../src/types.js';
-import { writeCsv } from './cli-suite.js';
+import { writeCsv } from './csv-data.js';
 import { mlp } from './util.js';
 
 interface Phases { parseMs: number; forwardMs: number; formatMs: number; rows: number; fields: number; outBytes: number; firstRoundMs?: number }
@@ -38,7 +39,7 @@ function runPhases(path: string, rounds: number): Phases {
   const model = mlp([32, 64, 64, 1], ['relu', 'relu', 'sigmoid'], 'float32');
   const km = kernelModelOf(model);
   const run = makeRowsFn(km, resolveKernel('auto'));
-  const blocks = cutBlocks(new Uint8Array(require_readFileSync(path)));
+  const blocks = cutBlocks(new Uint8Array(readFileSync(path)));
   const [header, rest] = splitFirstRow(blocks[0]!);
   blocks[0] = rest.slice();
   let names: string[] = [];
@@ -48,10 +49,9 @@ function runPhases(path: string, rounds: number): Phases {
   let first: Phases | undefined;
   for (let round = 0; round < rounds; round++) {
     const p: Phases = { parseMs: 0, forwardMs: 0, formatMs: 0, rows: 0, fields: 0, outBytes: 0 };
-    let line = 2;
     for (const b of blocks) {
       const t0 = performance.now();
-      const parsed = parseBlock(job, km, b, line);
+      const parsed = parseBlock(job, km, b, 1);
       const t1 = performance.now();
       const Y = new (arrayOf(km.dtype))(parsed.rows * km.outputs);
       run(parsed.x, 0, Y, 0, 0, parsed.rows);
@@ -61,7 +61,6 @@ function runPhases(path: string, rounds: number): Phases {
       if (parsed.failed) throw new Error(JSON.stringify(parsed.problems[0]));
       p.parseMs += t1 - t0; p.forwardMs += t2 - t1; p.formatMs += t3 - t2;
       p.rows += parsed.rows; p.fields += parsed.rows * job.fieldCount; p.outBytes += out.length;
-      line += parsed.rows;
     }
     first ??= p;
     if (!best || p.parseMs + p.forwardMs + p.formatMs < best.parseMs + best.forwardMs + best.formatMs) best = p;
@@ -69,7 +68,6 @@ function runPhases(path: string, rounds: number): Phases {
   return { ...best!, firstRoundMs: first!.parseMs + first!.forwardMs + first!.formatMs };
 }
 
-import { readFileSync as require_readFileSync } from 'node:fs';
 
 if (!isMainThread) {
   const { path, rounds } = workerData as { path: string; rounds: number };
@@ -80,7 +78,6 @@ if (!isMainThread) {
   try {
     const path = join(dir, 'data.csv');
     const size = await writeCsv(path, rows, 32, 9);
-    void readFile;
     const worker = new Worker(new URL(import.meta.url), { workerData: { path, rounds: 3 } });
     const p = await new Promise<Phases>((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
     await worker.terminate();

@@ -15,7 +15,7 @@ describe('numbers', () => {
   const enc = new TextEncoder();
   function fromBytes(s: string): number | undefined {
     const b = enc.encode(`${s},`);
-    const end = decimalAt(b, 0, 0x2c, out, 0);
+    const end = decimalAt(b, new DataView(b.buffer, b.byteOffset, b.length), 0, 0x2c, out, 0);
     return end === b.length - 1 ? out[0] : undefined;
   }
 

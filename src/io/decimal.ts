@@ -6,8 +6,8 @@
  * spaces. The digits become an integer M of up to 19 significant digits and a power of ten
  * e10 (value = M × 10^e10), then:
  *
- * 1. M < 2^53 and |e10| ≤ 22 (the common case for short numbers): M and 10^|e10| are exact
- *    doubles, so one IEEE multiplication or division gives the correctly rounded result
+ * 1. M < 2^53 (up to 15 digits, and most 16-digit numbers) and |e10| ≤ 22: M and 10^|e10| are
+ *    exact doubles, so one IEEE multiplication or division gives the correctly rounded result
  *    (Clinger's fast path).
  * 2. Otherwise, up to 19 digits and |e10| ≤ 44: M is formed exactly as a double-double and
  *    multiplied or divided by exact powers of ten in double-double arithmetic (Dekker's
@@ -104,9 +104,10 @@ function textOf(b: Uint8Array, start: number, end: number): string {
  *
  * For speed there are no bounds checks: the last byte of `b` must be one that ends a number
  * (a line break, a delimiter), as it is in a block of whole lines. (Past the end, a read gives
- * undefined, which also ends the number, just slowly.)
+ * undefined, which also ends the number, just slowly.) `view` is a DataView over `b`'s bytes:
+ * runs of digits are read four at a time.
  */
-export function decimalAt(b: Uint8Array, i: number, delimiter: number, out: Float64Array, k: number): number {
+export function decimalAt(b: Uint8Array, view: DataView, i: number, delimiter: number, out: Float64Array, k: number): number {
   let c = b[i]!;
   while (c === SPACE || (c === TAB && delimiter !== TAB)) c = b[++i]!;
   const start = i;
@@ -118,8 +119,21 @@ export function decimalAt(b: Uint8Array, i: number, delimiter: number, out: Floa
   let hi = -0, lo = -0;
   let loDigits = 0, extra = 0, frac = 0;
   const digitsStart = i;
+  const last4 = b.length - 4;
   let d = c - ZERO;
   while (d >= 0 && d <= 9) {
+    // Four digits at once while hi has room for them (below 10^10: hi stays under 10^14).
+    if (hi < 1e10 && i <= last4) {
+      const x = view.getUint32(i, true);
+      if ((x & 0xf0f0f0f0) === 0x30303030 && ((x + 0x06060606) & 0xf0f0f0f0) === 0x30303030) {
+        const t = ((x - 0x30303030) * 10 + ((x - 0x30303030) >>> 8)) & 0x00ff00ff; // d0d1 and d2d3 as bytes
+        hi = hi * 1e4 + ((t & 0xff) * 100 + (t >>> 16));
+        i += 4;
+        c = b[i]!;
+        d = c - ZERO;
+        continue;
+      }
+    }
     if (hi < 1e14) hi = hi * 10 + d;
     else if (loDigits < 4) { lo = lo * 10 + d; loDigits++; }
     else extra++;
@@ -132,6 +146,17 @@ export function decimalAt(b: Uint8Array, i: number, delimiter: number, out: Floa
     const fracStart = i;
     d = c - ZERO;
     while (d >= 0 && d <= 9) {
+      if (hi < 1e10 && i <= last4) {
+        const x = view.getUint32(i, true);
+        if ((x & 0xf0f0f0f0) === 0x30303030 && ((x + 0x06060606) & 0xf0f0f0f0) === 0x30303030) {
+          const t = ((x - 0x30303030) * 10 + ((x - 0x30303030) >>> 8)) & 0x00ff00ff;
+          hi = hi * 1e4 + ((t & 0xff) * 100 + (t >>> 16));
+          i += 4;
+          c = b[i]!;
+          d = c - ZERO;
+          continue;
+        }
+      }
       if (hi < 1e14) hi = hi * 10 + d;
       else if (loDigits < 4) { lo = lo * 10 + d; loDigits++; }
       else extra++;
@@ -161,8 +186,10 @@ export function decimalAt(b: Uint8Array, i: number, delimiter: number, out: Floa
   let v: number;
   // value = M × 10^e10 with M = hi × 10^loDigits + lo, when no digit went beyond (extra = 0).
   const e10 = exp - frac;
+  // M as a double: exact when below 2^53 (a computed value below 2^53 means the exact one is).
+  const m = loDigits === 0 ? hi : hi * POW10[loDigits]! + lo;
   if (hi === 0) v = 0;
-  else if (loDigits === 0 && e10 >= -22 && e10 <= 22) v = e10 >= 0 ? hi * POW10[e10]! : hi / POW10[-e10]!;
+  else if (m < 9007199254740992 && extra === 0 && e10 >= -22 && e10 <= 22) v = e10 >= 0 ? m * POW10[e10]! : m / POW10[-e10]!;
   else if (extra === 0 && e10 >= -44 && e10 <= 44 && scaleExact(hi, lo, loDigits, e10)) v = dd[0]!;
   else v = Math.abs(Number(textOf(b, start, numberEnd))); // case 3: the general conversion
   out[k] = negative ? -v : v;

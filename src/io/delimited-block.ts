@@ -54,13 +54,14 @@ export function parseDelimitedBlock(job: ScoreJob, bytes: Uint8Array, firstLine:
     padded[n] = LF;
     bytes = padded;
   }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   let p = 0;
   let line = firstLine;
   while (p < n) {
     const b = bytes[p]!;
     if (b === LF) { p++; line++; continue; } // an empty line
     if (b === CR && p + 1 < n && bytes[p + 1] === LF) { p += 2; line++; continue; }
-    const next = fastRow(job, plan, sink, bytes, p, n, delimiter);
+    const next = fastRow(job, plan, sink, bytes, view, p, n, delimiter);
     if (next >= 0) {
       if (bytes[next - 1] === LF) line++;
       p = next;
@@ -79,14 +80,14 @@ export function parseDelimitedBlock(job: ScoreJob, bytes: Uint8Array, firstLine:
  * Scans one plain row starting at `p`; on success stores it in the sink and returns the index
  * after its line break. Returns -1, storing nothing, when the row needs the general path.
  */
-function fastRow(job: ScoreJob, plan: Plan, sink: RowSink, bytes: Uint8Array, p: number, n: number, delimiter: number): number {
+function fastRow(job: ScoreJob, plan: Plan, sink: RowSink, bytes: Uint8Array, view: DataView, p: number, n: number, delimiter: number): number {
   const last = job.fieldCount - 1;
   const { isFeature, isKept, values, start, end } = plan;
   let rowEnd = -1;
   for (let c = 0; ; c++) {
     let e = p;
     if (isFeature[c] === 1) {
-      e = decimalAt(bytes, p, delimiter, values, c);
+      e = decimalAt(bytes, view, p, delimiter, values, c);
       if (e < 0) return -1; // not a plain number here (empty, text, ...)
       if (isKept[c] === 1) { start[c] = p; end[c] = e; } // a feature may be kept too
     } else {
@@ -121,19 +122,11 @@ function fastRow(job: ScoreJob, plan: Plan, sink: RowSink, bytes: Uint8Array, p:
   return rowEnd;
 }
 
-let latin1: ((b: Uint8Array, s: number, e: number) => string) | undefined;
-
-/** Text of ASCII bytes [s, e). */
+/** Text of ASCII bytes [s, e): one native latin1 slice (Node's Buffer), else char codes. */
 function asciiText(b: Uint8Array, s: number, e: number): string {
-  latin1 ??= typeof Buffer === 'function'
-    ? (bytes, from, to) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1', from, to)
-    : (bytes, from, to) => String.fromCharCode(...bytes.subarray(from, to));
-  if (e - s < 24) {
-    let t = '';
-    for (let i = s; i < e; i++) t += String.fromCharCode(b[i]!);
-    return t;
-  }
-  return latin1(b, s, e);
+  return typeof Buffer === 'function'
+    ? Buffer.prototype.latin1Slice.call(b, s, e)
+    : String.fromCharCode(...b.subarray(s, e));
 }
 
 /**
