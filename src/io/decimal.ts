@@ -3,13 +3,13 @@
  *
  * Grammar (as `isDecimal` in numbers.ts): spaces (and tabs, unless the tab is the delimiter),
  * an optional sign, digits with an optional fraction (`5`, `5.`, `.5`), an optional exponent,
- * spaces. The digits become an integer M of up to 19 significant digits and a power of ten
+ * spaces. The digits become an integer M of up to 22 significant digits and a power of ten
  * e10 (value = M × 10^e10), then:
  *
  * 1. M < 2^53 (up to 15 digits, and most 16-digit numbers) and |e10| ≤ 22: M and 10^|e10| are
  *    exact doubles, so one IEEE multiplication or division gives the correctly rounded result
  *    (Clinger's fast path).
- * 2. Otherwise, up to 19 digits and |e10| ≤ 44: M is formed exactly as a double-double and
+ * 2. Otherwise, up to 22 digits and |e10| ≤ 44: M is formed exactly as a double-double and
  *    multiplied or divided by exact powers of ten in double-double arithmetic (Dekker's
  *    products, error below 2^-100 relative). The leading double is the correctly rounded
  *    result unless the exact value may lie within that error of a rounding boundary (a
@@ -36,15 +36,15 @@ const MARGIN = 1 + 2 ** -30;
 const dd = new Float64Array(1);
 
 /**
- * M × 10^e10 correctly rounded into dd[0], where M = hi × 10^loDigits + lo (hi < 10^15,
- * lo < 10^loDigits), using double-double arithmetic (Dekker's exact products; JavaScript has no
+ * M × 10^e10 correctly rounded into dd[0], where M = hi × 10^loDigits + lo (hi < 10^14,
+ * lo < 10^loDigits ≤ 10^8), using double-double arithmetic (Dekker's exact products; JavaScript has no
  * FMA). False when the result is too close to a rounding boundary to be sure.
  */
 function scaleExact(hi: number, lo: number, loDigits: number, e10: number): boolean {
   let h = hi, l = 0;
   if (loDigits > 0) {
-    // M exactly: hi × 10^loDigits (exact product p + pe) + lo; all terms are integers < 2^64,
-    // so the rounding errors are small integers and their sum is exact.
+    // M exactly: hi × 10^loDigits (exact product p + pe) + lo; all terms are integers below
+    // 10^22 < 2^74, so the rounding errors are integers below 2^21 and their sum is exact.
     const P = POW10[loDigits]!, Ph = POW10_HI[loDigits]!, Pl = POW10_LO[loDigits]!;
     const p = hi * P;
     const c = SPLIT * hi, ah = c - (c - hi), al = hi - ah;
@@ -113,58 +113,51 @@ export function decimalAt(b: Uint8Array, view: DataView, i: number, delimiter: n
   const start = i;
   let negative = false;
   if (c === MINUS || c === PLUS) { negative = c === MINUS; c = b[++i]!; }
-  // The significant digits: the first 15 into hi (exact: below 10^15), the next 4 into lo;
-  // `extra` counts any beyond (then case 3). Leading zeros leave hi at 0 and count for nothing.
+  // The significant digits: into hi while it is below 10^10 (so at most 14 digits), then up to
+  // 8 more into lo (loDigits of them); `extra` counts any beyond (then case 3). Leading zeros
+  // leave hi at 0 and count for nothing. Runs of four digits are read with one 32-bit load.
   // Doubles from the start: a small integer outgrowing 31 bits would deoptimize the loop.
   let hi = -0, lo = -0;
   let loDigits = 0, extra = 0, frac = 0;
   const digitsStart = i;
   const last4 = b.length - 4;
   let d = c - ZERO;
-  while (d >= 0 && d <= 9) {
-    // Four digits at once while hi has room for them (below 10^10: hi stays under 10^14).
-    if (hi < 1e10 && i <= last4) {
-      const x = view.getUint32(i, true);
-      if ((x & 0xf0f0f0f0) === 0x30303030 && ((x + 0x06060606) & 0xf0f0f0f0) === 0x30303030) {
-        const t = ((x - 0x30303030) * 10 + ((x - 0x30303030) >>> 8)) & 0x00ff00ff; // d0d1 and d2d3 as bytes
-        hi = hi * 1e4 + ((t & 0xff) * 100 + (t >>> 16));
-        i += 4;
-        c = b[i]!;
-        d = c - ZERO;
-        continue;
-      }
-    }
-    if (hi < 1e14) hi = hi * 10 + d;
-    else if (loDigits < 4) { lo = lo * 10 + d; loDigits++; }
-    else extra++;
-    c = b[++i]!;
-    d = c - ZERO;
-  }
-  let digits = i - digitsStart;
-  if (c === DOT) {
-    c = b[++i]!;
-    const fracStart = i;
-    d = c - ZERO;
-    while (d >= 0 && d <= 9) {
-      if (hi < 1e10 && i <= last4) {
+  let fracStart = -1;
+  for (;;) {
+    if (d >= 0 && d <= 9) {
+      if (i <= last4) {
         const x = view.getUint32(i, true);
         if ((x & 0xf0f0f0f0) === 0x30303030 && ((x + 0x06060606) & 0xf0f0f0f0) === 0x30303030) {
-          const t = ((x - 0x30303030) * 10 + ((x - 0x30303030) >>> 8)) & 0x00ff00ff;
-          hi = hi * 1e4 + ((t & 0xff) * 100 + (t >>> 16));
+          const t = ((x - 0x30303030) * 10 + ((x - 0x30303030) >>> 8)) & 0x00ff00ff; // d0d1 and d2d3 as bytes
+          const four = (t & 0xff) * 100 + (t >>> 16);
+          if (hi < 1e10) hi = hi * 1e4 + four;
+          else if (loDigits <= 4) { lo = lo * 1e4 + four; loDigits += 4; }
+          else extra += 4;
           i += 4;
           c = b[i]!;
           d = c - ZERO;
           continue;
         }
       }
-      if (hi < 1e14) hi = hi * 10 + d;
-      else if (loDigits < 4) { lo = lo * 10 + d; loDigits++; }
+      if (hi < 1e10) hi = hi * 10 + d;
+      else if (loDigits < 8) { lo = lo * 10 + d; loDigits++; }
       else extra++;
       c = b[++i]!;
       d = c - ZERO;
+      continue;
     }
+    if (c === DOT && fracStart < 0) {
+      c = b[++i]!;
+      d = c - ZERO;
+      fracStart = i;
+      continue;
+    }
+    break;
+  }
+  let digits = i - digitsStart;
+  if (fracStart >= 0) {
     frac = i - fracStart;
-    digits += frac;
+    digits--; // the point
   }
   if (digits === 0) return -1;
   let exp = 0;
