@@ -65,6 +65,39 @@ describe('numbers', () => {
     expect(checked).toBeGreaterThan(990_000);
   });
 
+  it('for a float32 model: the byte parser rounds to the same float32 as Number() on a million strings, many right at float32 midpoints', () => {
+    const r = rng(33);
+    const f32 = new Float32Array(1);
+    const u32 = new Uint32Array(f32.buffer);
+    const digits = (n: number) => Array.from({ length: n }, () => Math.floor(r() * 10)).join('');
+    const one = new Float64Array(1);
+    let checked = 0;
+    for (let i = 0; i < 1_000_000; i++) {
+      let s: string;
+      switch (i % 6) {
+        case 0: case 1: { // a float32 midpoint (exact in float64), printed with 16-21 digits, or nudged by a unit of its last digit
+          u32[0] = ((r() * 2 ** 31) >>> 0) & 0x7f7fffff; // finite, positive
+          const x = f32[0]!;
+          const up = Math.fround(x * (1 + 2 ** -23)) === x ? x : Math.fround(x * (1 + 2 ** -23));
+          const mid = x + (up - x) / 2;
+          s = mid.toPrecision(16 + Math.floor(r() * 6));
+          if (i % 6 === 1) s = s.replace(/(\d)(e|$)/, (_m, d: string, e: string) => `${(Number(d) + (r() < 0.5 ? 1 : 9)) % 10}${e}`);
+          break;
+        }
+        case 2: s = String(Math.fround(r() * 4 - 2)); break; // the CLI benchmark's fields
+        case 3: s = `${digits(1 + Math.floor(r() * 3))}.${digits(10 + Math.floor(r() * 12))}`; break; // 11-24 digits
+        case 4: s = `${r() < 0.5 ? '-' : ''}${digits(16 + Math.floor(r() * 6))}e${Math.floor(r() * 90) - 60}`; break;
+        default: s = String(r() * 10 ** (Math.floor(r() * 80) - 40)); break;
+      }
+      const b = enc.encode(`${s},`);
+      const end = decimalAt(b, new DataView(b.buffer, b.byteOffset, b.length), 0, 0x2c, one, 0, true);
+      if (end !== b.length - 1) expect.fail(`${JSON.stringify(s)}: not read as a whole field`);
+      if (!Object.is(Math.fround(one[0]!), Math.fround(Number(s)))) expect.fail(`${JSON.stringify(s)}: float32 ${Math.fround(one[0]!)}, Number() rounds to ${Math.fround(Number(s))}`);
+      checked++;
+    }
+    expect(checked).toBe(1_000_000);
+  });
+
   it('EXPECTED FAILURE - what Number() accepts but CSV data is not: empty, hex, Infinity, separators', () => {
     for (const s of ['', ' ', '0x1f', '0b1', '0o7', 'Infinity', '-Infinity', 'NaN', '1_000', '1,5', '--1', '+-1', '1e', 'e5', '.', '+.', '1e+', '١٢', '1 2', '1e5.5', '.e1', '1..2', '- 1']) {
       expect(isDecimal(s), JSON.stringify(s)).toBe(false);

@@ -15,6 +15,12 @@
  *    result unless the exact value may lie within that error of a rounding boundary (a
  *    midpoint between two doubles); that is checked, and such rare inputs fall through.
  * 3. Anything else (more digits, bigger exponents, near-ties) calls `Number()` on the text.
+ *
+ * For a float32 model only Math.fround(Number(text)) matters, and between 1 and 2 there is a
+ * cheaper exact route (`float32` true): M rounded to a double, times or over 10^|e10|, is within
+ * 2.5 units in the last place of Number(text); rounding either to float32 gives the same value
+ * unless a float32 rounding midpoint lies that close, which the low 29 bits of the double tell.
+ * Such rare values (and those outside float32's normal range) take case 2 or 3.
  */
 
 const SPACE = 0x20, TAB = 0x09, PLUS = 0x2b, MINUS = 0x2d, DOT = 0x2e, ZERO = 0x30, E_LO = 0x65, E_UP = 0x45;
@@ -89,6 +95,25 @@ function scaleExact(hi: number, lo: number, loDigits: number, e10: number): bool
   return h + l * MARGIN === h;
 }
 
+const bits = new Float64Array(1);
+const words = new Uint32Array(bits.buffer);
+const LOW_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+const FLOAT32_MIN_NORMAL = 2 ** -126;
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * True when the positive double v, known to within 2.5 units in its last place, may round to a
+ * different float32 than the exact value does: outside float32's normal range, or within 8 units
+ * of a float32 midpoint (low 29 fraction bits 1 followed by 28 zeros).
+ */
+function nearFloat32Midpoint(v: number): boolean {
+  if (!(v >= FLOAT32_MIN_NORMAL && v < FLOAT32_MAX)) return true;
+  bits[0] = v;
+  const low29 = words[LOW_WORD]! & 0x1fffffff;
+  const fromTie = low29 - 0x10000000;
+  return fromTie >= -8 && fromTie <= 8;
+}
+
 function textOf(b: Uint8Array, start: number, end: number): string {
   let s = '';
   for (let i = start; i < end; i++) s += String.fromCharCode(b[i]!);
@@ -98,7 +123,8 @@ function textOf(b: Uint8Array, start: number, end: number): string {
 /**
  * Parses the decimal number that starts at `b[i]` (leading spaces allowed) and stops at the
  * first byte that cannot continue it (after trailing spaces). Stores its value, exactly
- * `Number(text)`, in `out[k]` and returns the index where it stopped; returns -1 when no
+ * `Number(text)` (with `float32`: a double whose float32 rounding is that of `Number(text)`),
+ * in `out[k]` and returns the index where it stopped; returns -1 when no
  * decimal number starts there (an empty field, a letter, a lone sign or dot, an exponent
  * without digits). The caller checks that the field ends there.
  *
@@ -107,7 +133,7 @@ function textOf(b: Uint8Array, start: number, end: number): string {
  * undefined, which also ends the number, just slowly.) `view` is a DataView over `b`'s bytes:
  * runs of digits are read four at a time.
  */
-export function decimalAt(b: Uint8Array, view: DataView, i: number, delimiter: number, out: Float64Array, k: number): number {
+export function decimalAt(b: Uint8Array, view: DataView, i: number, delimiter: number, out: Float64Array, k: number, float32 = false): number {
   let c = b[i]!;
   while (c === SPACE || (c === TAB && delimiter !== TAB)) c = b[++i]!;
   const start = i;
@@ -183,6 +209,7 @@ export function decimalAt(b: Uint8Array, view: DataView, i: number, delimiter: n
   const m = loDigits === 0 ? hi : hi * POW10[loDigits]! + lo;
   if (hi === 0) v = 0;
   else if (m < 9007199254740992 && extra === 0 && e10 >= -22 && e10 <= 22) v = e10 >= 0 ? m * POW10[e10]! : m / POW10[-e10]!;
+  else if (float32 && extra === 0 && e10 >= -22 && e10 <= 22 && !nearFloat32Midpoint(v = e10 >= 0 ? m * POW10[e10]! : m / POW10[-e10]!)) { /* v is good for float32 */ }
   else if (extra === 0 && e10 >= -44 && e10 <= 44 && scaleExact(hi, lo, loDigits, e10)) v = dd[0]!;
   else v = Math.abs(Number(textOf(b, start, numberEnd))); // case 3: the general conversion
   out[k] = negative ? -v : v;

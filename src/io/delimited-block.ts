@@ -61,7 +61,7 @@ export function parseDelimitedBlock(job: ScoreJob, bytes: Uint8Array, firstLine:
     const b = bytes[p]!;
     if (b === LF) { p++; line++; continue; } // an empty line
     if (b === CR && p + 1 < n && bytes[p + 1] === LF) { p += 2; line++; continue; }
-    const next = fastRow(job, plan, sink, bytes, view, p, n, delimiter);
+    const next = fastRow(job, plan, sink, bytes, view, p, n, delimiter, dtype === 'float32');
     if (next >= 0) {
       if (bytes[next - 1] === LF) line++;
       p = next;
@@ -80,14 +80,14 @@ export function parseDelimitedBlock(job: ScoreJob, bytes: Uint8Array, firstLine:
  * Scans one plain row starting at `p`; on success stores it in the sink and returns the index
  * after its line break. Returns -1, storing nothing, when the row needs the general path.
  */
-function fastRow(job: ScoreJob, plan: Plan, sink: RowSink, bytes: Uint8Array, view: DataView, p: number, n: number, delimiter: number): number {
+function fastRow(job: ScoreJob, plan: Plan, sink: RowSink, bytes: Uint8Array, view: DataView, p: number, n: number, delimiter: number, float32: boolean): number {
   const last = job.fieldCount - 1;
   const { isFeature, isKept, values, start, end } = plan;
   let rowEnd = -1;
   for (let c = 0; ; c++) {
     let e = p;
     if (isFeature[c] === 1) {
-      e = decimalAt(bytes, view, p, delimiter, values, c);
+      e = decimalAt(bytes, view, p, delimiter, values, c, float32);
       if (e < 0) return -1; // not a plain number here (empty, text, ...)
       if (isKept[c] === 1) { start[c] = p; end[c] = e; } // a feature may be kept too
     } else {
