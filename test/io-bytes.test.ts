@@ -81,6 +81,24 @@ describe('byte-level CSV block parser', () => {
     }
   });
 
+  it('other delimiters, including a space and ones that can be part of a number, give the general path\'s results', () => {
+    const r = rng(405);
+    const enc = new TextEncoder();
+    for (const delimiter of [';', ' ', '|', '.', 'e', '5', '\u00a7']) {
+      for (let t = 0; t < 300; t++) {
+        const job = jobFor(names, 'c,a,b', 'id,note', { onError: t % 2 ? 'skip' : 'fail' }, delimiter);
+        const text = randomBlock(r, 1 + Math.floor(r() * 20), 0.2, false).replaceAll(',', delimiter);
+        const want = summary(reference(job, text, 'float32'), 3);
+        if (want.problems.some((p) => p.text === '')) continue; // syntax errors: compared above
+        expect(summary(parseDelimitedBlock(job, enc.encode(text), 1, 3, 'float32'), 3), `${JSON.stringify(delimiter)}: ${JSON.stringify(text)}`).toEqual(want);
+      }
+    }
+    // With a space as the delimiter, spaces around a number are delimiters, not blanks to skip.
+    const spaced = jobFor(['id', 'a'], 'a', 'id', {}, ' ');
+    const got = parseDelimitedBlock(spaced, enc.encode('x 1\ny  2\n'), 1, 1, 'float32');
+    expect(got.problems).toEqual([{ line: 2, column: 3, message: 'expected 2 fields, got 3', text: 'y  2' }]);
+  });
+
   it('counts the block\'s line breaks (quoted ones included) for the writer\'s line numbers', () => {
     const job = jobFor(names, 'c,a,b', 'note', { onError: 'skip' });
     const text = 'r1,1,2,"x\ny",3\r\n\nr2,1,2,z,3\nr3,1,2,w,3';

@@ -1,7 +1,8 @@
 /**
  * Decimal numbers read straight from bytes, with exactly the result of `Number(field)`.
  *
- * Grammar (as `isDecimal` in numbers.ts): spaces (and tabs, unless the tab is the delimiter),
+ * Grammar (as `isDecimal` in numbers.ts): spaces and tabs (either one only when it is not the
+ * delimiter),
  * an optional sign, digits with an optional fraction (`5`, `5.`, `.5`), an optional exponent,
  * spaces. The digits become an integer M of up to 22 significant digits and a power of ten
  * e10 (value = M × 10^e10), then:
@@ -135,7 +136,7 @@ function textOf(b: Uint8Array, start: number, end: number): string {
  */
 export function decimalAt(b: Uint8Array, view: DataView, i: number, delimiter: number, out: Float64Array, k: number, float32 = false): number {
   let c = b[i]!;
-  while (c === SPACE || (c === TAB && delimiter !== TAB)) c = b[++i]!;
+  while ((c === SPACE && delimiter !== SPACE) || (c === TAB && delimiter !== TAB)) c = b[++i]!;
   const start = i;
   let negative = false;
   if (c === MINUS || c === PLUS) { negative = c === MINUS; c = b[++i]!; }
@@ -201,7 +202,7 @@ export function decimalAt(b: Uint8Array, view: DataView, i: number, delimiter: n
     if (expNegative) exp = -exp;
   }
   const numberEnd = i;
-  while (c === SPACE || (c === TAB && delimiter !== TAB)) c = b[++i]!;
+  while ((c === SPACE && delimiter !== SPACE) || (c === TAB && delimiter !== TAB)) c = b[++i]!;
   let v: number;
   // value = M × 10^e10 with M = hi × 10^loDigits + lo, when no digit went beyond (extra = 0).
   const e10 = exp - frac;

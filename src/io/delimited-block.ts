@@ -55,13 +55,16 @@ export function parseDelimitedBlock(job: ScoreJob, bytes: Uint8Array, firstLine:
     bytes = padded;
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  // A delimiter that can be part of a number (a digit, a point, a sign, e) would be read as one:
+  // such files take the general path for every row.
+  const fast = !/[0-9.+\-eE]/.test(job.delimiter);
   let p = 0;
   let line = firstLine;
   while (p < n) {
     const b = bytes[p]!;
     if (b === LF) { p++; line++; continue; } // an empty line
     if (b === CR && p + 1 < n && bytes[p + 1] === LF) { p += 2; line++; continue; }
-    const next = fastRow(job, plan, sink, bytes, view, p, n, delimiter, dtype === 'float32');
+    const next = fast ? fastRow(job, plan, sink, bytes, view, p, n, delimiter, dtype === 'float32') : -1;
     if (next >= 0) {
       if (bytes[next - 1] === LF) line++;
       p = next;

@@ -9,7 +9,7 @@ import { CsvSyntaxError, parseCsv } from './csv.js';
 import { isBlank, JsonSyntaxError, readJsonRow } from './ndjson.js';
 import { NpyFormatError, npyHeaderLength, parseNpyHeader } from './npy.js';
 import type { RowProblem } from './parse-block.js';
-import { RecordCutter, RowCutter, RowTooLongError, splitFirstRow, type Cutter, type RowBlock } from './rows.js';
+import { countLines, RecordCutter, RowCutter, RowTooLongError, splitFirstRow, type Cutter, type RowBlock } from './rows.js';
 import type { BlockReader, InputFormat } from './score-job.js';
 
 /**
@@ -152,7 +152,7 @@ async function delimitedHead(src: ChunkSource, o: InputOptions): Promise<InputLa
   let firstLine = 1;
   if (o.header) {
     if (rest.length > 0) first.push({ bytes: rest.slice() });
-    firstLine += headerBytes.reduce((n, b) => n + (b === 0x0a ? 1 : 0), 0); // a header may hold quoted line breaks
+    firstLine += countLines(headerBytes); // a header may hold quoted line breaks
   } else {
     names = columnNames(names.length);
     first.push(head);

@@ -7,6 +7,7 @@
 import { arrayOf, type DType, type FloatArray } from '../types.js';
 import { describeKind, isBlank, JsonSyntaxError, readJsonRow, unescape, type JsonSpan } from './ndjson.js';
 import { parseDecimal } from './numbers.js';
+import { countLines } from './rows.js';
 import type { ScoreJob } from './score-job.js';
 
 export interface RowProblem {
@@ -151,12 +152,6 @@ function forEachLine(bytes: Uint8Array, firstLine: number, onLine: (text: string
     i = nl + 1;
   }
   return countLines(bytes);
-}
-
-function countLines(bytes: Uint8Array): number {
-  let n = 0;
-  for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) n++;
-  return n;
 }
 
 /** NDJSON lines starting on line `firstLine`: each a JSON array (by position) or object (by key). */

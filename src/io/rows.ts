@@ -100,9 +100,10 @@ export class RowCutter implements Cutter {
   }
 }
 
+/** Line breaks in `bytes` (found natively, newline to newline). */
 export function countLines(bytes: Uint8Array): number {
   let n = 0;
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] === LF) n++;
+  for (let i = bytes.indexOf(LF); i >= 0; i = bytes.indexOf(LF, i + 1)) n++;
   return n;
 }
 
