@@ -144,8 +144,8 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
     };
     const submit = (b: RowBlock) => {
       const size = b.bytes.length; // read before a transfer empties the view
-      // A block that owns its whole buffer (the cutter's joined blocks, most of them) is moved to
-      // the worker, not copied twice (serialized here, deserialized there).
+      // A block that owns its whole buffer (the cutters allocate every block) is moved to the
+      // worker, not copied twice (serialized here, deserialized there).
       const owned = b.bytes.byteOffset === 0 && b.bytes.byteLength === b.bytes.buffer.byteLength && b.bytes.buffer instanceof ArrayBuffer;
       const result = pool!.run({ bytes: b.bytes }, owned ? { transferList: [b.bytes.buffer as ArrayBuffer] } : {}) as Promise<ChunkOutput>;
       result.catch(() => {});

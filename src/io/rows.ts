@@ -8,7 +8,8 @@ const QUOTE = 0x22;
 const LF = 0x0a;
 
 /**
- * Bytes of whole rows (each ends with \n, except possibly the file's last row). Blocks carry no
+ * Bytes of whole rows (each ends with \n, except possibly the file's last row), in an array the
+ * cutter allocated (so it can be moved to a worker). Blocks carry no
  * line numbers: counting lines would mean reading every byte on the calling thread, so the
  * workers count them and the ordered writer turns block lines into file lines.
  */
@@ -89,7 +90,9 @@ export class RowCutter implements Cutter {
   }
 
   #take(tail: Uint8Array): Uint8Array {
-    if (this.#pendingLength === 0) return tail.slice();
+    // Always a fresh array of our own (a stream's Buffer may be a view of memory we do not own):
+    // the pipeline moves it to a worker instead of copying it.
+    if (this.#pendingLength === 0) return new Uint8Array(tail);
     const out = new Uint8Array(this.#pendingLength + tail.length);
     let o = 0;
     for (const p of this.#pending) { out.set(p, o); o += p.length; }
@@ -166,7 +169,7 @@ export class RecordCutter implements Cutter {
     if (whole < data.length) this.#pending = data.slice(whole);
     if (whole === 0) return undefined;
     this.#rows += whole / this.rowBytes;
-    return { bytes: whole === data.length && data !== chunk ? data : data.slice(0, whole) };
+    return { bytes: whole === data.length && data !== chunk ? data : new Uint8Array(data.subarray(0, whole)) }; // our own array, as above
   }
 
   end(): RowBlock | undefined {
