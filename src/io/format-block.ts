@@ -46,25 +46,38 @@ export function formatBlock(job: ScoreJob, Y: FloatArray, rows: number, N: numbe
   const fmt = dtype === 'float64' ? formatFloat64 : formatFloat32;
   const K = job.kept.length;
   const units = job.emit !== 'label';
+  const labelText = new Map<string, string>(); // a label's CSV or JSON text, made once per block
   let text = '';
   for (let r = 0; r < rows; r++) {
     const label = labelOf(job, Y, r * N, N);
     let line = '';
     if (job.output === 'csv') {
-      for (let k = 0; k < K; k++) line += `${keptCsv(job, kept[r * K + k]!)},`;
-      if (units) for (let j = 0; j < N; j++) line += `${fmt(Y[r * N + j]!)},`;
-      if (label !== undefined) line += `${csvField(label, ',')},`;
-      text += `${line.slice(0, -1)}\n`;
+      let sep = '';
+      for (let k = 0; k < K; k++) { line += sep + keptCsv(job, kept[r * K + k]!); sep = ','; }
+      if (units) for (let j = 0; j < N; j++) { line += sep + fmt(Y[r * N + j]!); sep = ','; }
+      if (label !== undefined) {
+        let t = labelText.get(label);
+        if (t === undefined) labelText.set(label, t = csvField(label, ','));
+        line += sep + t;
+      }
+      text += `${line}\n`;
     } else {
-      for (let k = 0; k < K; k++) line += `,${JSON.stringify(job.keptNames[k])}:${keptJson(job, kept[r * K + k]!)}`;
+      let sep = '{';
+      for (let k = 0; k < K; k++) { line += `${sep}${JSON.stringify(job.keptNames[k])}:${keptJson(job, kept[r * K + k]!)}`; sep = ','; }
       if (units) {
         for (let j = 0; j < N; j++) {
           const v = Y[r * N + j]!;
-          line += `,${JSON.stringify(job.unitNames[j])}:${Number.isFinite(v) ? fmt(v) : 'null'}`;
+          line += `${sep}${JSON.stringify(job.unitNames[j])}:${Number.isFinite(v) ? fmt(v) : 'null'}`;
+          sep = ',';
         }
       }
-      if (label !== undefined) line += `,"label":${JSON.stringify(label)}`;
-      text += `{${line.slice(1)}}\n`;
+      if (label !== undefined) {
+        let t = labelText.get(label);
+        if (t === undefined) labelText.set(label, t = `"label":${JSON.stringify(label)}`);
+        line += sep + t;
+        sep = ',';
+      }
+      text += sep === '{' ? '{}\n' : `${line}}\n`;
     }
   }
   return encoder.encode(text);

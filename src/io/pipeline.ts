@@ -5,6 +5,7 @@
  * results; parsing, the forward pass and formatting run in the pool. Memory is bounded by the
  * blocks in flight.
  */
+import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -48,6 +49,8 @@ export interface ScoreFileOptions {
   kernel?: KernelChoice;
   /** Longest row accepted before it is refused as never ending (default 64 MiB; smaller in tests). */
   maxRowBytes?: number;
+  /** A pool from startScorePool, started early by the caller; scoreFile destroys it when done. */
+  pool?: Piscina;
   signal?: AbortSignal;
   onProgress?: (p: { rows: number; bytes: number; totalBytes: number | undefined }) => void;
 }
@@ -93,7 +96,24 @@ function write(stream: Writable, data: Uint8Array | string): Promise<void> {
   });
 }
 
+/**
+ * The score workers, started before the model and the input's columns are known: they boot
+ * (module loading, a few tens of milliseconds each) while the calling thread reads those.
+ */
+export function startScorePool(threads: number, kernel: KernelChoice = 'auto'): Piscina {
+  return createPool('score', { kernel: resolveKernel(kernel) }, { threads, idleTimeout: 60_000 });
+}
+
 export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
+  const pool = o.pool ?? startScorePool(o.threads, o.kernel);
+  try {
+    return await scoreWith(pool, o);
+  } finally {
+    await pool.destroy();
+  }
+}
+
+async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSummary> {
   const started = performance.now();
   const source = o.input === '-' ? 'stdin' : basename(o.input);
   const inputReal = o.input === '-' ? undefined : await realpath(o.input);
@@ -104,7 +124,6 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
   const binaryInput = o.inputFormat === 'npy' || o.inputFormat === 'f32';
   const src = new ChunkSource(source, iterator, !binaryInput, o.signal);
   let rejects: Target | undefined;
-  let pool: Piscina | undefined;
   try {
     rejects = o.rejects ? await openTarget(o.rejects, o.force, inputReal, 'rejects file') : undefined;
     const layout = await openInput(src, { format: o.inputFormat, delimiter: o.delimiter, header: o.header, columns: o.columns, totalBytes, maxRowBytes: o.maxRowBytes });
@@ -118,7 +137,7 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
     if (npyHead > 0) await write(out.stream, new Uint8Array(npyHead)); // rewritten at the end, once the row count is known
     if (rejects) await write(rejects.stream, 'line,column,reason,row\n');
 
-    pool = createPool('score', { model: kernelModelOf(o.model), job, kernel: resolveKernel(o.kernel ?? 'auto') }, { threads: o.threads, idleTimeout: 60_000 });
+    const setup = { id: randomUUID(), model: kernelModelOf(o.model), job }; // sent with every task; weights are shared memory
     const maxInFlight = o.threads * 3;
     const inFlight: Array<{ result: Promise<ChunkOutput>; size: number }> = [];
     let rows = 0, rejected = 0, bytesDone = 0;
@@ -147,7 +166,7 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
       // A block that owns its whole buffer (the cutters allocate every block) is moved to the
       // worker, not copied twice (serialized here, deserialized there).
       const owned = b.bytes.byteOffset === 0 && b.bytes.byteLength === b.bytes.buffer.byteLength && b.bytes.buffer instanceof ArrayBuffer;
-      const result = pool!.run({ bytes: b.bytes }, owned ? { transferList: [b.bytes.buffer as ArrayBuffer] } : {}) as Promise<ChunkOutput>;
+      const result = pool.run({ bytes: b.bytes, setup }, owned ? { transferList: [b.bytes.buffer as ArrayBuffer] } : {}) as Promise<ChunkOutput>;
       result.catch(() => {});
       inFlight.push({ result, size });
     };
@@ -198,6 +217,5 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
   } finally {
     await iterator.return?.(); // stops reading (and releases stdin) when the run ends early
     if (o.input !== '-') (input as ReturnType<typeof createReadStream>).destroy();
-    await pool?.destroy();
   }
 }
