@@ -1,18 +1,20 @@
 /**
  * Bulk scoring from the shell: `forwardpool score` against the csv-parse + onnxruntime-node +
  * csv-stringify script (bench/baseline/ort-csv.ts) on the same generated CSV and model, each as
- * a child process; and the peak resident memory of `forwardpool score` on a file over 1 GB.
+ * a child process; the parse step alone against csv-parse and uDSV (bench/parse-compare.ts);
+ * and the peak resident memory of `forwardpool score` on a file over 1 GB.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { saveModel } from '../src/index.js';
 import { toOnnx } from './onnx-export.js';
-import { mlp, rng } from './util.js';
+import { parseCompareSuite } from './parse-compare.js';
+import { writeCsv } from './csv-data.js';
+import { mlp } from './util.js';
 
 const BIN = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../src/cli/main.js' : '../dist/src/cli/main.js', import.meta.url));
 const BASELINE = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? './baseline/ort-csv.js' : '../dist/bench/baseline/ort-csv.js', import.meta.url));
@@ -32,27 +34,6 @@ async function run(args: string[]): Promise<{ seconds: number; peakMB: number }>
   clearInterval(poll);
   if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}`);
   return { seconds: (performance.now() - t0) / 1000, peakMB: peakKB / 1024 };
-}
-
-async function writeCsv(path: string, rows: number, cols: number, seed: number): Promise<number> {
-  const r = rng(seed);
-  const out = createWriteStream(path, { highWaterMark: 1 << 20 });
-  const header = ['id', ...Array.from({ length: cols }, (_, j) => `f${j}`)].join(',');
-  out.write(`${header}\n`);
-  const lines: string[] = [];
-  for (let i = 0; i < rows; i++) {
-    const fields = [`row${i}`];
-    for (let j = 0; j < cols; j++) fields.push(String(Math.fround(r() * 4 - 2)));
-    lines.push(fields.join(','));
-    if (lines.length === 2000) {
-      if (!out.write(`${lines.join('\n')}\n`)) await once(out, 'drain');
-      lines.length = 0;
-    }
-  }
-  if (lines.length) out.write(`${lines.join('\n')}\n`);
-  out.end();
-  await once(out, 'finish');
-  return (await stat(path)).size;
 }
 
 export async function cliSuite(say: (s?: string) => void, quick: boolean): Promise<unknown> {
@@ -82,6 +63,8 @@ export async function cliSuite(say: (s?: string) => void, quick: boolean): Promi
     say(`| csv-parse + onnxruntime-node + csv-stringify | ${med(theirs).toFixed(2)} | ${Math.round(ortRate).toLocaleString('en-US')} | ${(fpRate / ortRate).toFixed(2)}× |`);
     say('');
     const result: Record<string, unknown> = { rows, bytes: size, forwardpoolSeconds: ours, baselineSeconds: theirs, ratio: fpRate / ortRate };
+    // The parse step alone, against the general-purpose parsers, on the same kind of file.
+    result.parsers = await parseCompareSuite(say, quick);
     if (!quick && process.env.BENCH_BIG !== '0') {
       const big = join(dir, 'big.csv');
       const bigSize = await writeCsv(big, 3_400_000, 32, 10);

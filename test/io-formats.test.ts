@@ -123,3 +123,28 @@ describe('record cutter', () => {
     }
   });
 });
+
+describe('line numbers across blocks', () => {
+  it('EXPECTED FAILURE - a row that never ends is reported at its own line once the blocks before it have been counted', async () => {
+    const { scoreFile, BadDataError } = await import('../src/io/pipeline.js');
+    const { defineModel } = await import('../src/index.js');
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'forwardpool-lines-'));
+    const input = join(dir, 'open.csv');
+    // 3 000 good lines in 7-row tasks, an unbalanced quote, then 1.6 MB: more reads than one, so
+    // the open row outgrows the (tiny) limit while the blocks before it are still in flight.
+    await writeFile(input, `a,b\n${'1,2\n'.repeat(3000)}3,"open\n${'x,y\n'.repeat(400_000)}`);
+    const model = defineModel({ layers: [{ weights: [[1], [1]] }] });
+    let err: unknown;
+    try {
+      await scoreFile({
+        model, input, output: join(dir, 'out.csv'), inputFormat: 'csv', outputFormat: 'csv', delimiter: ',', header: true,
+        emit: 'all', threshold: 0.5, threads: 1, chunkRows: 7, onError: 'fail', force: false, maxRowBytes: 2000,
+      });
+    } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(BadDataError);
+    expect((err as Error).message).toMatch(/^open\.csv:3002:1: a row runs past/);
+  });
+});

@@ -1,6 +1,8 @@
 /**
  * piscina worker entry for `forwardpool score`: a thin adapter from a block of input bytes to
- * scoreChunk (parse → forward → format). Model and job arrive once, in workerData.
+ * scoreChunk (parse → forward → format). The pool starts before the model and the file's columns
+ * are known (so workers boot while the calling thread reads them); every task carries the model
+ * and job, which a worker takes once per job id.
  */
 import { workerData } from 'piscina';
 import type { KernelModel } from '../src/kernels/forward.js';
@@ -8,13 +10,13 @@ import { makeRowsFn, type KernelName, type RowsFn } from '../src/kernels/select.
 import { scoreChunk, type ChunkOutput } from '../src/io/score-chunk.js';
 import type { ScoreJob } from '../src/io/score-job.js';
 
-const { model, job, kernel } = workerData as { model: KernelModel; job: ScoreJob; kernel: KernelName };
-// Made on the first task, not at start-up: a worker that never gets a block (a small file) then
-// never compiles WebAssembly, and ending it at exit is plain JavaScript teardown.
-let run: RowsFn | undefined;
+const { kernel } = workerData as { kernel: KernelName };
+// The forward function is made on the first task of a job, not at start-up: a worker that never
+// gets a block (a small file) then never compiles WebAssembly.
+let current: { id: string; model: KernelModel; job: ScoreJob; run: RowsFn } | undefined;
 
-export default function score(task: { bytes: Uint8Array; firstLine: number }): ChunkOutput {
+export default function score(task: { bytes: Uint8Array; setup: { id: string; model: KernelModel; job: ScoreJob } }): ChunkOutput {
+  if (current?.id !== task.setup.id) current = { ...task.setup, run: makeRowsFn(task.setup.model, kernel) };
   // The result is copied back (output text is small next to the input the task parsed).
-  run ??= makeRowsFn(model, kernel);
-  return scoreChunk(model, run, job, task.bytes, task.firstLine);
+  return scoreChunk(current.model, current.run, current.job, task.bytes);
 }

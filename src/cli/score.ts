@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { loadModel } from '../model/load.js';
 import { ColumnError, type InputFormat, type OutputFormat } from '../io/score-job.js';
-import { BadDataError, scoreFile, ScoreUsageError } from '../io/pipeline.js';
+import { BadDataError, scoreFile, ScoreUsageError, startScorePool } from '../io/pipeline.js';
 import { isDecimal } from '../io/numbers.js';
 import type { MissingRule } from '../io/score-job.js';
 import { startProgress } from './progress.js';
@@ -143,15 +143,26 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
   if (v.rejects !== undefined && onError !== 'skip' && missing !== 'skip') throw new UsageError('score: --rejects goes with --on-error skip or --missing skip');
   const threads = positiveInt(v.threads, '--threads') ?? availableParallelism();
   const chunkRows = positiveInt(v['chunk-rows'], '--chunk-rows');
-  const model = await loadModel(v.model);
+  const emit = oneOf(v.emit, ['all', 'probs', 'label'] as const, '--emit', 'all');
   const showProgress = !v.quiet && (v.progress === true || process.stderr.isTTY === true);
+  const totalBytes = showProgress && input !== '-' ? (await stat(input)).size : undefined;
+  // Workers boot while the model and the input's head are read; scoreFile takes the pool over.
+  const pool = startScorePool(threads);
+  let model;
+  try {
+    model = await loadModel(v.model);
+  } catch (e) {
+    await pool.destroy();
+    throw e;
+  }
   // Progress and summaries go to stderr only: stdout may be the scored output itself.
-  const progress = showProgress ? startProgress(process.stderr, input === '-' ? undefined : (await stat(input)).size) : undefined;
+  const progress = showProgress ? startProgress(process.stderr, totalBytes) : undefined;
   try {
     const summary = await scoreFile({
+      pool,
       model, input, output, inputFormat, outputFormat, delimiter, header: v['no-header'] !== true, columns,
       features: v.features as string | undefined, id: v.id as string | undefined, keep: v.keep as string | undefined,
-      emit: oneOf(v.emit, ['all', 'probs', 'label'] as const, '--emit', 'all'), threshold, threads, chunkRows, onError, missing, missingValue,
+      emit, threshold, threads, chunkRows, onError, missing, missingValue,
       rejects: v.rejects as string | undefined, force: v.force === true, signal,
       onProgress: progress ? (p) => progress.update(p) : undefined,
     });

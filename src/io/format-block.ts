@@ -9,9 +9,12 @@ import type { ScoreJob } from './score-job.js';
 const encoder = new TextEncoder();
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+const NEEDS_QUOTES = /[",\n\r]/;
+
 export function csvField(value: string, delimiter: string): string {
-  if (value.includes('"') || value.includes(delimiter) || value.includes('\n') || value.includes('\r')) return `"${value.replaceAll('"', '""')}"`;
-  return value;
+  const quote = delimiter === ',' ? NEEDS_QUOTES.test(value)
+    : value.includes('"') || value.includes(delimiter) || value.includes('\n') || value.includes('\r');
+  return quote ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
 /** A kept value as CSV text: field text as is; from NDJSON, a string's contents, null as empty, other JSON as its text. */
@@ -42,29 +45,42 @@ export function formatBlock(job: ScoreJob, Y: FloatArray, rows: number, N: numbe
   if (job.output === 'npy') return npyData(Y, rows * N, dtype);
   const fmt = dtype === 'float64' ? formatFloat64 : formatFloat32;
   const K = job.kept.length;
-  const lines: string[] = [];
+  const units = job.emit !== 'label';
+  const labelText = new Map<string, string>(); // a label's CSV or JSON text, made once per block
+  let text = '';
   for (let r = 0; r < rows; r++) {
     const label = labelOf(job, Y, r * N, N);
+    let line = '';
     if (job.output === 'csv') {
-      const values: string[] = [];
-      for (let k = 0; k < K; k++) values.push(keptCsv(job, kept[r * K + k]!));
-      if (job.emit !== 'label') for (let j = 0; j < N; j++) values.push(fmt(Y[r * N + j]!));
-      if (label !== undefined) values.push(csvField(label, ','));
-      lines.push(values.join(','));
+      let sep = '';
+      for (let k = 0; k < K; k++) { line += sep + keptCsv(job, kept[r * K + k]!); sep = ','; }
+      if (units) for (let j = 0; j < N; j++) { line += sep + fmt(Y[r * N + j]!); sep = ','; }
+      if (label !== undefined) {
+        let t = labelText.get(label);
+        if (t === undefined) labelText.set(label, t = csvField(label, ','));
+        line += sep + t;
+      }
+      text += `${line}\n`;
     } else {
-      const parts: string[] = [];
-      for (let k = 0; k < K; k++) parts.push(`${JSON.stringify(job.keptNames[k])}:${keptJson(job, kept[r * K + k]!)}`);
-      if (job.emit !== 'label') {
+      let sep = '{';
+      for (let k = 0; k < K; k++) { line += `${sep}${JSON.stringify(job.keptNames[k])}:${keptJson(job, kept[r * K + k]!)}`; sep = ','; }
+      if (units) {
         for (let j = 0; j < N; j++) {
           const v = Y[r * N + j]!;
-          parts.push(`${JSON.stringify(job.unitNames[j])}:${Number.isFinite(v) ? fmt(v) : 'null'}`);
+          line += `${sep}${JSON.stringify(job.unitNames[j])}:${Number.isFinite(v) ? fmt(v) : 'null'}`;
+          sep = ',';
         }
       }
-      if (label !== undefined) parts.push(`"label":${JSON.stringify(label)}`);
-      lines.push(`{${parts.join(',')}}`);
+      if (label !== undefined) {
+        let t = labelText.get(label);
+        if (t === undefined) labelText.set(label, t = `"label":${JSON.stringify(label)}`);
+        line += sep + t;
+        sep = ',';
+      }
+      text += sep === '{' ? '{}\n' : `${line}}\n`;
     }
   }
-  return encoder.encode(lines.length ? `${lines.join('\n')}\n` : '');
+  return encoder.encode(text);
 }
 
 /** The first `n` values of `Y` as little-endian bytes. */

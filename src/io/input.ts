@@ -69,19 +69,26 @@ export class ChunkSource {
     return out;
   }
 
-  /** The next block of whole rows from `cutter`, or undefined at the end of the input. */
+  /**
+   * The next block of whole rows from `cutter`, or undefined at the end of the input. Throws
+   * RowTooLongError for a row that never ends (the caller knows which line that is).
+   */
   async block(cutter: Cutter): Promise<RowBlock | undefined> {
     for (;;) {
       const chunk = await this.next();
       if (!chunk) return cutter.end();
-      let block: RowBlock | undefined;
-      try {
-        block = cutter.push(chunk);
-      } catch (e) {
-        if (e instanceof RowTooLongError) throw bad(this.source, e.message, e.line, 1);
-        throw e;
-      }
+      const block = cutter.push(chunk);
       if (block) return block;
+    }
+  }
+
+  /** `block`, for a head reader that knows the line where the pending row starts. */
+  async headBlock(cutter: Cutter, line: number): Promise<RowBlock | undefined> {
+    try {
+      return await this.block(cutter);
+    } catch (e) {
+      if (e instanceof RowTooLongError) throw bad(this.source, e.message, line, 1);
+      throw e;
     }
   }
 }
@@ -92,6 +99,8 @@ export interface InputLayout {
   cutter: Cutter;
   /** Data blocks the head reader already cut (in order). */
   first: RowBlock[];
+  /** Line of the first data byte (after a header row); 0 for binary input. */
+  firstLine: number;
   ndjsonShape?: 'array' | 'object';
   sourceDtype?: DType;
   /** Binary inputs: bytes per row, and the rows the .npy header announces. */
@@ -107,6 +116,8 @@ export interface InputOptions {
   columns?: number;
   /** Size of the input file (undefined for stdin), to check binary lengths before scoring. */
   totalBytes?: number;
+  /** Text inputs: the longest row accepted (RowCutter's default when undefined). */
+  maxRowBytes?: number;
 }
 
 /** Reads the head of the input and sets up the cutter for the rest. */
@@ -115,9 +126,9 @@ export async function openInput(src: ChunkSource, o: InputOptions): Promise<Inpu
   if (o.format === 'f32') {
     const cols = o.columns!;
     checkBinaryLength(src.source, o.totalBytes, cols * 4, cols, 'float32', undefined);
-    return { reader: 'binary', names: columnNames(cols), cutter: new RecordCutter(cols * 4), first: [], sourceDtype: 'float32', rowBytes: cols * 4 };
+    return { reader: 'binary', names: columnNames(cols), cutter: new RecordCutter(cols * 4), first: [], firstLine: 0, sourceDtype: 'float32', rowBytes: cols * 4 };
   }
-  if (o.format === 'ndjson') return ndjsonHead(src);
+  if (o.format === 'ndjson') return ndjsonHead(src, o.maxRowBytes);
   return delimitedHead(src, o);
 }
 
@@ -126,8 +137,8 @@ export function columnNames(n: number): string[] {
 }
 
 async function delimitedHead(src: ChunkSource, o: InputOptions): Promise<InputLayout> {
-  const cutter = new RowCutter();
-  const head = await src.block(cutter);
+  const cutter = new RowCutter(o.maxRowBytes);
+  const head = await src.headBlock(cutter, 1);
   if (!head) throw bad(src.source, 'the input is empty', 1, 1);
   const [headerBytes, rest] = splitFirstRow(head.bytes);
   let names: string[] = [];
@@ -138,25 +149,27 @@ async function delimitedHead(src: ChunkSource, o: InputOptions): Promise<InputLa
     throw e;
   }
   const first: RowBlock[] = [];
+  let firstLine = 1;
   if (o.header) {
-    if (rest.length > 0) first.push({ bytes: rest.slice(), firstLine: head.firstLine + countLines(headerBytes) });
+    if (rest.length > 0) first.push({ bytes: rest.slice() });
+    firstLine += countLines(headerBytes); // a header may hold quoted line breaks
   } else {
     names = columnNames(names.length);
     first.push(head);
   }
-  return { reader: 'delimited', names, cutter, first };
+  return { reader: 'delimited', names, cutter, first, firstLine };
 }
 
-async function ndjsonHead(src: ChunkSource): Promise<InputLayout> {
-  const cutter = new RowCutter(undefined, { quotes: false });
+async function ndjsonHead(src: ChunkSource, maxRowBytes: number | undefined): Promise<InputLayout> {
+  const cutter = new RowCutter(maxRowBytes, { quotes: false });
   const first: RowBlock[] = [];
   // Blocks until the first line that is not blank: it names the columns.
+  let line = 1;
   for (;;) {
-    const block = await src.block(cutter);
+    const block = await src.headBlock(cutter, line);
     if (!block) throw bad(src.source, 'the input has no JSON lines', 1, 1);
     first.push(block);
     const text = new TextDecoder().decode(block.bytes);
-    let line = block.firstLine;
     for (let i = 0; i < text.length; line++) {
       let nl = text.indexOf('\n', i);
       if (nl < 0) nl = text.length;
@@ -169,7 +182,7 @@ async function ndjsonHead(src: ChunkSource): Promise<InputLayout> {
           throw e;
         }
         const names = row.kind === 'array' ? columnNames(row.values.length) : [...new Set(row.keys)];
-        return { reader: 'ndjson', names, cutter, first, ndjsonShape: row.kind };
+        return { reader: 'ndjson', names, cutter, first, firstLine: 1, ndjsonShape: row.kind };
       }
       i = nl + 1;
     }
@@ -195,7 +208,7 @@ async function npyHead(src: ChunkSource, totalBytes: number | undefined): Promis
   const rowBytes = header.cols * size;
   checkBinaryLength(src.source, totalBytes === undefined ? undefined : totalBytes - header.dataOffset, rowBytes, header.cols, header.dtype, header.rows);
   return {
-    reader: 'binary', names: columnNames(header.cols), cutter: new RecordCutter(rowBytes), first: [],
+    reader: 'binary', names: columnNames(header.cols), cutter: new RecordCutter(rowBytes), first: [], firstLine: 0,
     sourceDtype: header.dtype, rowBytes, expectedRows: header.rows,
   };
 }

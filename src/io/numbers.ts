@@ -38,8 +38,83 @@ export function parseDecimal(s: string): number | undefined {
   return isDecimal(s) ? Number(s) : undefined;
 }
 
-/** Shortest decimal text that parses back (through Number, then Math.fround) to the float32 `x`. */
+/**
+ * Shortest decimal text that parses back (through Number, then Math.fround) to the float32 `x`,
+ * written the way JavaScript writes numbers. For 1e-13 ≤ |x| < 1e13 it is computed in doubles:
+ * the float32 rounding interval [x - gap/2, x + gap/2] is exact in float64, and for p = 1, 2, …
+ * digits the nearest p-digit decimal is checked against it with a margin far above the float64
+ * error; anything within that margin of a boundary (or of a tie) goes to the general method.
+ */
 export function formatFloat32(x: number): string {
+  const a = x < 0 ? -x : x;
+  if (!(a >= 1e-13 && a < 1e13)) return formatFloat32General(x);
+  // The float32's bits: its exponent gives the gap to its neighbours (half as wide below 2^k).
+  F32[0] = a;
+  const bits = U32[0]!;
+  const ulp = POW2[(bits >>> 23)]!; // 2^(biased exponent - 150)
+  const low = a - ((bits & 0x7fffff) === 0 ? ulp / 4 : ulp / 2);
+  const high = a + ulp / 2;
+  // e: the decimal exponent, 10^e ≤ a < 10^(e+1) (checked, since log10 may be off by one).
+  let e = Math.floor(Math.log10(a));
+  const t = e >= 0 ? a / POW10[e]! : a * POW10[-e]!;
+  if (t < 1.000000000001 && t > 0.999999999999) return formatFloat32General(x); // too close to a power of ten to be sure
+  if (t < 1) e--;
+  else if (t >= 10) e++;
+  for (let p = 1; p <= 9; p++) {
+    const k = p - 1 - e; // a × 10^k has p digits before the point
+    if (k > 22 || k < -22) return formatFloat32General(x);
+    const scale = POW10[k < 0 ? -k : k]!;
+    const sa = k >= 0 ? a * scale : a / scale;
+    const n = Math.round(sa);
+    const margin = sa * 1e-12;
+    const frac = sa - Math.floor(sa);
+    if (frac > 0.5 - margin && frac < 0.5 + margin) return formatFloat32General(x); // a near-tie
+    const lo = k >= 0 ? low * scale : low / scale;
+    const hi = k >= 0 ? high * scale : high / scale;
+    if (n > lo + margin && n < hi - margin) return digitsText(x < 0, n, -k);
+    if (n >= lo - margin && n <= hi + margin) return formatFloat32General(x); // too close to call
+  }
+  return formatFloat32General(x);
+}
+
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+const POW2 = Array.from({ length: 256 }, (_, i) => 2 ** (i - 150));
+
+/**
+ * The text JavaScript gives the number n × 10^q (n a positive integer below 2^53): plain
+ * digits from 1e-7 to 1e21, else exponent notation (ECMAScript Number::toString).
+ */
+export function digitsText(negative: boolean, n: number, q: number): string {
+  if (n < 2147483648) {
+    let m = n | 0; // int32 arithmetic: the float32 path's n has at most 10 digits
+    while (m % 10 === 0) { m = (m / 10) | 0; q++; }
+    n = m;
+  } else {
+    while (n % 10 === 0) { n /= 10; q++; }
+  }
+  const digits = String(n);
+  const k = digits.length;
+  const point = k + q; // value = 0.digits × 10^point
+  let text: string;
+  if (k <= point && point <= 21) text = digits + zeros(point - k);
+  else if (0 < point && point <= 21) text = `${digits.slice(0, point)}.${digits.slice(point)}`;
+  else if (-6 < point && point <= 0) text = `0.${zeros(-point)}${digits}`;
+  else {
+    const exp = point - 1;
+    text = `${digits[0]}${k > 1 ? `.${digits.slice(1)}` : ''}e${exp < 0 ? '-' : '+'}${Math.abs(exp)}`;
+  }
+  return negative ? `-${text}` : text;
+}
+
+const ZEROS = Array.from({ length: 22 }, (_, i) => '0'.repeat(i));
+function zeros(count: number): string {
+  return ZEROS[count] ?? '0'.repeat(count);
+}
+
+/** The general method: the shortest toPrecision that round-trips. */
+export function formatFloat32General(x: number): string {
   if (!Number.isFinite(x)) return x !== x ? 'NaN' : x > 0 ? 'Infinity' : '-Infinity';
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';
   for (let p = 1; p <= 9; p++) {

@@ -1,12 +1,13 @@
 /**
  * The parse step of a score task: one block of input bytes → the model's input rows (in the
  * model's dtype), the copied-through values of each row, and the rows refused. One function per
- * input kind: delimited text (CSV/TSV), NDJSON lines, and fixed-size binary rows (.npy, raw f32).
+ * input kind: delimited text (CSV/TSV, in delimited-block.ts), NDJSON lines, and fixed-size
+ * binary rows (.npy, raw f32).
  */
 import { arrayOf, type DType, type FloatArray } from '../types.js';
-import { CsvSyntaxError, parseCsv } from './csv.js';
 import { describeKind, isBlank, JsonSyntaxError, readJsonRow, unescape, type JsonSpan } from './ndjson.js';
 import { parseDecimal } from './numbers.js';
+import { countLines } from './rows.js';
 import type { ScoreJob } from './score-job.js';
 
 export interface RowProblem {
@@ -28,15 +29,18 @@ export interface ParsedBlock {
   problems: RowProblem[];
   /** True when the block stops at a bad row (onError 'fail'): nothing of it is to be written. */
   failed: boolean;
+  /** Line breaks in the block (problem lines are counted from the block's first line). */
+  lines: number;
 }
 
 /** Grows the input matrix row by row. */
-class RowSink {
+export class RowSink {
   x: FloatArray;
   rows = 0;
   readonly kept: string[] = [];
   readonly problems: RowProblem[] = [];
   failed = false;
+  lines = 0;
   constructor(readonly F: number, readonly dtype: DType, capacity: number) {
     this.x = new (arrayOf(dtype))(Math.max(1, capacity) * F);
   }
@@ -63,8 +67,8 @@ class RowSink {
   }
 
   done(): ParsedBlock {
-    if (this.failed) return { x: this.x, rows: 0, kept: [], problems: this.problems.slice(-1), failed: true };
-    return { x: this.x, rows: this.rows, kept: this.kept, problems: this.problems, failed: false };
+    if (this.failed) return { x: this.x, rows: 0, kept: [], problems: this.problems.slice(-1), failed: true, lines: this.lines };
+    return { x: this.x, rows: this.rows, kept: this.kept, problems: this.problems, failed: false, lines: this.lines };
   }
 }
 
@@ -94,28 +98,8 @@ function quote(field: string): string {
   return JSON.stringify(field.length > 40 ? `${field.slice(0, 37)}...` : field);
 }
 
-/** CSV/TSV rows (RFC 4180) starting on line `firstLine`. */
-export function parseDelimitedBlock(job: ScoreJob, bytes: Uint8Array, firstLine: number, F: number, dtype: DType): ParsedBlock {
-  const sink = new RowSink(F, dtype, 1024);
-  const text = decodeUtf8(bytes);
-  if (text === undefined) {
-    sink.refuse(job, { ...utf8ErrorAt(bytes, firstLine), message: 'bytes that are not UTF-8', text: '' });
-    return sink.done();
-  }
-  try {
-    parseCsv(text, firstLine, job.delimiter, (row) => {
-      const problem = takeFields(job, sink, row.fields, row.line);
-      return problem === undefined || sink.refuse(job, problem, !problem.missing);
-    });
-  } catch (e) {
-    if (!(e instanceof CsvSyntaxError)) throw e;
-    sink.refuse(job, { line: e.line, column: e.column, message: e.message, text: '' });
-  }
-  return sink.done();
-}
-
 /** Puts one delimited row's features and kept fields into the sink, or says why it cannot. */
-function takeFields(job: ScoreJob, sink: RowSink, fields: string[], line: number): RowProblem | undefined {
+export function takeFields(job: ScoreJob, sink: RowSink, fields: string[], line: number): RowProblem | undefined {
   if (fields.length !== job.fieldCount) {
     return { line, column: Math.min(fields.length, job.fieldCount) + 1, message: `expected ${job.fieldCount} fields, got ${fields.length}`, text: fields.join(job.delimiter) };
   }
@@ -136,9 +120,12 @@ function takeFields(job: ScoreJob, sink: RowSink, fields: string[], line: number
   return undefined;
 }
 
-/** Calls `onLine` with each line of `bytes` (decoded), or reports the lines that are not UTF-8. */
+/**
+ * Calls `onLine` with each line of `bytes` (decoded), or reports the lines that are not UTF-8;
+ * returns the line breaks passed.
+ */
 function forEachLine(bytes: Uint8Array, firstLine: number, onLine: (text: string, start: number, end: number, line: number) => boolean,
-  onBadBytes: (line: number, column: number) => boolean): void {
+  onBadBytes: (line: number, column: number) => boolean): number {
   const text = decodeUtf8(bytes);
   if (text !== undefined) {
     let line = firstLine;
@@ -146,10 +133,10 @@ function forEachLine(bytes: Uint8Array, firstLine: number, onLine: (text: string
       let nl = text.indexOf('\n', i);
       if (nl < 0) nl = text.length;
       const end = nl > i && text.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl;
-      if (!onLine(text, i, end, line)) return;
+      if (!onLine(text, i, end, line)) break;
       i = nl + 1;
     }
-    return;
+    return countLines(bytes);
   }
   // Some line is not UTF-8: decode line by line so the others still count.
   let line = firstLine;
@@ -161,9 +148,10 @@ function forEachLine(bytes: Uint8Array, firstLine: number, onLine: (text: string
     const ok = lineText === undefined
       ? onBadBytes(line, utf8ErrorAt(lineBytes, line).column)
       : onLine(lineText, 0, lineText.length > 0 && lineText.charCodeAt(lineText.length - 1) === 0x0d ? lineText.length - 1 : lineText.length, line);
-    if (!ok) return;
+    if (!ok) break;
     i = nl + 1;
   }
+  return countLines(bytes);
 }
 
 /** NDJSON lines starting on line `firstLine`: each a JSON array (by position) or object (by key). */
@@ -171,7 +159,7 @@ export function parseNdjsonBlock(job: ScoreJob, bytes: Uint8Array, firstLine: nu
   const sink = new RowSink(F, dtype, 1024);
   const columnOf = new Map(job.names.map((n, i) => [n, i]));
   const slots: Array<JsonSpan | undefined> = new Array(job.fieldCount);
-  forEachLine(bytes, firstLine, (text, start, end, line) => {
+  sink.lines = forEachLine(bytes, firstLine, (text, start, end, line) => {
     if (isBlank(text, start, end)) return true;
     const problem = takeJsonLine(job, sink, text, start, end, line, columnOf, slots);
     return problem === undefined || sink.refuse(job, problem, !problem.missing);
@@ -252,5 +240,5 @@ export function parseBinaryBlock(job: ScoreJob, bytes: Uint8Array, F: number, dt
       for (let j = 0; j < F; j++) x[r * F + j] = src[r * cols + job.features[j]!]!;
     }
   }
-  return { x, rows, kept: [], problems: [], failed: false };
+  return { x, rows, kept: [], problems: [], failed: false, lines: 0 };
 }

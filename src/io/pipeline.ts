@@ -5,6 +5,7 @@
  * results; parsing, the forward pass and formatting run in the pool. Memory is bounded by the
  * blocks in flight.
  */
+import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -16,8 +17,8 @@ import { kernelModelOf, type Model } from '../model/model.js';
 import { resolveKernel, type KernelChoice } from '../kernels/select.js';
 import { BadDataError, checkBinaryLength, ChunkSource, openInput } from './input.js';
 import { npyHeader, reservedNpyHeaderLength } from './npy.js';
-import { RecordCutter, splitRecords, splitRows, type RowBlock } from './rows.js';
-import type { ChunkOutput } from './score-chunk.js';
+import { RecordCutter, RowTooLongError, splitRecords, splitRows, type RowBlock } from './rows.js';
+import type { ChunkOutput, RowProblem } from './score-chunk.js';
 import { csvField } from './score-chunk.js';
 import { outputColumns, planJob, type Emit, type InputFormat, type MissingRule, type OutputFormat, type ScoreJob } from './score-job.js';
 
@@ -46,6 +47,10 @@ export interface ScoreFileOptions {
   rejects?: string;
   force: boolean;
   kernel?: KernelChoice;
+  /** Longest row accepted before it is refused as never ending (default 64 MiB; smaller in tests). */
+  maxRowBytes?: number;
+  /** A pool from startScorePool, started early by the caller; scoreFile destroys it when done. */
+  pool?: Piscina;
   signal?: AbortSignal;
   onProgress?: (p: { rows: number; bytes: number; totalBytes: number | undefined }) => void;
 }
@@ -91,7 +96,24 @@ function write(stream: Writable, data: Uint8Array | string): Promise<void> {
   });
 }
 
+/**
+ * The score workers, started before the model and the input's columns are known: they boot
+ * (module loading, a few tens of milliseconds each) while the calling thread reads those.
+ */
+export function startScorePool(threads: number, kernel: KernelChoice = 'auto'): Piscina {
+  return createPool('score', { kernel: resolveKernel(kernel) }, { threads, idleTimeout: 60_000 });
+}
+
 export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
+  const pool = o.pool ?? startScorePool(o.threads, o.kernel);
+  try {
+    return await scoreWith(pool, o);
+  } finally {
+    await pool.destroy();
+  }
+}
+
+async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSummary> {
   const started = performance.now();
   const source = o.input === '-' ? 'stdin' : basename(o.input);
   const inputReal = o.input === '-' ? undefined : await realpath(o.input);
@@ -102,10 +124,9 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
   const binaryInput = o.inputFormat === 'npy' || o.inputFormat === 'f32';
   const src = new ChunkSource(source, iterator, !binaryInput, o.signal);
   let rejects: Target | undefined;
-  let pool: Piscina | undefined;
   try {
     rejects = o.rejects ? await openTarget(o.rejects, o.force, inputReal, 'rejects file') : undefined;
-    const layout = await openInput(src, { format: o.inputFormat, delimiter: o.delimiter, header: o.header, columns: o.columns, totalBytes });
+    const layout = await openInput(src, { format: o.inputFormat, delimiter: o.delimiter, header: o.header, columns: o.columns, totalBytes, maxRowBytes: o.maxRowBytes });
     const job: ScoreJob = planJob(o.model, {
       reader: layout.reader, delimiter: o.delimiter, ndjsonShape: layout.ndjsonShape, sourceDtype: layout.sourceDtype,
       names: layout.names, features: o.features, id: o.id, keep: o.keep, output: o.outputFormat, emit: o.emit,
@@ -116,28 +137,38 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
     if (npyHead > 0) await write(out.stream, new Uint8Array(npyHead)); // rewritten at the end, once the row count is known
     if (rejects) await write(rejects.stream, 'line,column,reason,row\n');
 
-    pool = createPool('score', { model: kernelModelOf(o.model), job, kernel: resolveKernel(o.kernel ?? 'auto') }, { threads: o.threads, idleTimeout: 60_000 });
+    const setup = { id: randomUUID(), model: kernelModelOf(o.model), job }; // sent with every task; weights are shared memory
     const maxInFlight = o.threads * 3;
     const inFlight: Array<{ result: Promise<ChunkOutput>; size: number }> = [];
     let rows = 0, rejected = 0, bytesDone = 0;
+    // Workers number lines from 1 within their block; blocks settle in order, so the line of a
+    // block's first byte is known here.
+    let lineBase = layout.firstLine;
+    const fileLine = (p: RowProblem): RowProblem => ({ ...p, line: p.line + lineBase - 1 });
     let failure: BadDataError | undefined;
     const settle = async (next: { result: Promise<ChunkOutput>; size: number }) => {
       const res = await next.result;
       bytesDone += next.size;
-      if (res.failed) { failure ??= new BadDataError(source, res.problems[0]!); return; }
+      if (res.failed) { failure ??= new BadDataError(source, fileLine(res.problems[0]!)); return; }
       if (failure) return;
       if (res.bytes.length > 0) await write(out.stream, res.bytes);
       rows += res.rows;
-      for (const p of res.problems) {
+      for (const problem of res.problems) {
+        const p = fileLine(problem);
         rejected++;
         if (rejects) await write(rejects.stream, `${p.line},${p.column},${csvField(p.message, ',')},${csvField(p.text, ',')}\n`);
       }
+      lineBase += res.lines;
       o.onProgress?.({ rows, bytes: bytesDone, totalBytes });
     };
     const submit = (b: RowBlock) => {
-      const result = pool!.run({ bytes: b.bytes, firstLine: b.firstLine }) as Promise<ChunkOutput>;
+      const size = b.bytes.length; // read before a transfer empties the view
+      // A block that owns its whole buffer (the cutters allocate every block) is moved to the
+      // worker, not copied twice (serialized here, deserialized there).
+      const owned = b.bytes.byteOffset === 0 && b.bytes.byteLength === b.bytes.buffer.byteLength && b.bytes.buffer instanceof ArrayBuffer;
+      const result = pool.run({ bytes: b.bytes, setup }, owned ? { transferList: [b.bytes.buffer as ArrayBuffer] } : {}) as Promise<ChunkOutput>;
       result.catch(() => {});
-      inFlight.push({ result, size: b.bytes.length });
+      inFlight.push({ result, size });
     };
     const pieces = (b: RowBlock): RowBlock[] => {
       if (!o.chunkRows) return [b];
@@ -154,7 +185,15 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
     for (const b of layout.first) await feed(b);
     for (;;) {
       if (failure) break;
-      const b = await src.block(layout.cutter);
+      let b: RowBlock | undefined;
+      try {
+        b = await src.block(layout.cutter);
+      } catch (e) {
+        if (!(e instanceof RowTooLongError)) throw e;
+        // The unending row starts right after the blocks cut so far: once they settle, its line is known.
+        while (inFlight.length > 0) await settle(inFlight.shift()!);
+        throw failure ?? new BadDataError(source, { line: lineBase, column: 1, message: e.message, text: '' });
+      }
       if (!b) break;
       await feed(b);
     }
@@ -178,6 +217,5 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
   } finally {
     await iterator.return?.(); // stops reading (and releases stdin) when the run ends early
     if (o.input !== '-') (input as ReturnType<typeof createReadStream>).destroy();
-    await pool?.destroy();
   }
 }

@@ -7,17 +7,20 @@
 const QUOTE = 0x22;
 const LF = 0x0a;
 
+/**
+ * Bytes of whole rows (each ends with \n, except possibly the file's last row), in an array the
+ * cutter allocated (so it can be moved to a worker). Blocks carry no
+ * line numbers: counting lines would mean reading every byte on the calling thread, so the
+ * workers count them and the ordered writer turns block lines into file lines.
+ */
 export interface RowBlock {
-  /** Bytes of whole rows (each ends with \n, except possibly the file's last row). */
   bytes: Uint8Array;
-  /** 1-based physical line number of the block's first byte. */
-  firstLine: number;
 }
 
 /** A row that never ends within `maxRowBytes` (usually an unbalanced quote): refused before it fills memory. */
 export class RowTooLongError extends Error {
   override name = 'RowTooLongError';
-  constructor(readonly line: number, readonly limit: number) {
+  constructor(readonly limit: number) {
     super(`a row runs past ${Math.round(limit / 2 ** 20)} MiB without ending (an unbalanced quote?)`);
   }
 }
@@ -39,7 +42,6 @@ export class RowCutter implements Cutter {
   #pending: Uint8Array[] = [];
   #pendingLength = 0;
   #inQuotes = false;
-  #line = 1;
 
   /**
    * Takes the next chunk; returns the whole rows now available (none while no row has ended).
@@ -48,7 +50,9 @@ export class RowCutter implements Cutter {
   push(chunk: Uint8Array): RowBlock | undefined {
     // Find the last newline outside quotes in this chunk, tracking the quote state.
     let lastCut = -1;
-    if (!this.quotes) lastCut = chunk.lastIndexOf(LF);
+    // Without quotes in play the last newline ends a row: found natively (memchr-like), which
+    // keeps the calling thread from touching every byte.
+    if (!this.quotes || (!this.#inQuotes && chunk.indexOf(QUOTE) < 0)) lastCut = chunk.lastIndexOf(LF);
     else {
       let inQuotes = this.#inQuotes;
       for (let i = 0; i < chunk.length; i++) {
@@ -61,7 +65,7 @@ export class RowCutter implements Cutter {
     if (lastCut < 0) {
       this.#pending.push(chunk.slice());
       this.#pendingLength += chunk.length;
-      if (this.#pendingLength > this.maxRowBytes) throw new RowTooLongError(this.#line, this.maxRowBytes);
+      if (this.#pendingLength > this.maxRowBytes) throw new RowTooLongError(this.maxRowBytes);
       return undefined;
     }
     const head = chunk.subarray(0, lastCut + 1);
@@ -71,18 +75,13 @@ export class RowCutter implements Cutter {
       this.#pending.push(rest.slice());
       this.#pendingLength = rest.length;
     }
-    const block = { bytes, firstLine: this.#line };
-    this.#line += countLines(bytes);
-    return block;
+    return { bytes };
   }
 
   /** What is left at the end of the stream (a last row without a newline), if anything. */
   end(): RowBlock | undefined {
     if (this.#pendingLength === 0) return undefined;
-    const bytes = this.#take(new Uint8Array(0));
-    const block = { bytes, firstLine: this.#line };
-    this.#line += countLines(bytes);
-    return block;
+    return { bytes: this.#take(new Uint8Array(0)) };
   }
 
   /** True when the stream ended inside a quoted field. */
@@ -91,7 +90,9 @@ export class RowCutter implements Cutter {
   }
 
   #take(tail: Uint8Array): Uint8Array {
-    if (this.#pendingLength === 0) return tail.slice();
+    // Always a fresh array of our own (a stream's Buffer may be a view of memory we do not own):
+    // the pipeline moves it to a worker instead of copying it.
+    if (this.#pendingLength === 0) return new Uint8Array(tail);
     const out = new Uint8Array(this.#pendingLength + tail.length);
     let o = 0;
     for (const p of this.#pending) { out.set(p, o); o += p.length; }
@@ -102,38 +103,31 @@ export class RowCutter implements Cutter {
   }
 }
 
+/** Line breaks in `bytes` (found natively, newline to newline). */
 export function countLines(bytes: Uint8Array): number {
   let n = 0;
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] === LF) n++;
+  for (let i = bytes.indexOf(LF); i >= 0; i = bytes.indexOf(LF, i + 1)) n++;
   return n;
 }
 
-/**
- * Splits a block of whole rows into pieces of at most `maxRows` rows (quote-aware), keeping
- * each piece's first line number.
- */
+/** Splits a block of whole rows into pieces of at most `maxRows` rows (quote-aware). */
 export function splitRows(block: RowBlock, maxRows: number, quotes = true): RowBlock[] {
   const { bytes } = block;
   const out: RowBlock[] = [];
   let start = 0;
-  let line = block.firstLine;
-  let startLine = line;
   let rows = 0;
   let inQuotes = false;
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
     if (b === QUOTE && quotes) inQuotes = !inQuotes;
-    else if (b === LF) {
-      line++;
-      if (!inQuotes && ++rows === maxRows) {
-        out.push({ bytes: bytes.subarray(start, i + 1), firstLine: startLine });
-        start = i + 1;
-        startLine = line;
-        rows = 0;
-      }
+    else if (b === LF && !inQuotes && ++rows === maxRows) {
+      // A copy: posting a view to a worker would copy the whole underlying buffer.
+      out.push({ bytes: bytes.slice(start, i + 1) });
+      start = i + 1;
+      rows = 0;
     }
   }
-  if (start < bytes.length) out.push({ bytes: bytes.subarray(start), firstLine: startLine });
+  if (start < bytes.length) out.push({ bytes: bytes.slice(start) });
   return out;
 }
 
@@ -175,7 +169,7 @@ export class RecordCutter implements Cutter {
     if (whole < data.length) this.#pending = data.slice(whole);
     if (whole === 0) return undefined;
     this.#rows += whole / this.rowBytes;
-    return { bytes: whole === data.length && data !== chunk ? data : data.slice(0, whole), firstLine: 0 };
+    return { bytes: whole === data.length && data !== chunk ? data : new Uint8Array(data.subarray(0, whole)) }; // our own array, as above
   }
 
   end(): RowBlock | undefined {
@@ -188,6 +182,6 @@ export class RecordCutter implements Cutter {
 export function splitRecords(block: RowBlock, rowBytes: number, maxRows: number): RowBlock[] {
   const out: RowBlock[] = [];
   const step = rowBytes * maxRows;
-  for (let o = 0; o < block.bytes.length; o += step) out.push({ bytes: block.bytes.slice(o, o + step), firstLine: 0 });
+  for (let o = 0; o < block.bytes.length; o += step) out.push({ bytes: block.bytes.slice(o, o + step) });
   return out;
 }

@@ -6,7 +6,8 @@ import type { KernelModel } from '../kernels/forward.js';
 import type { RowsFn } from '../kernels/select.js';
 import { arrayOf } from '../types.js';
 import { formatBlock } from './format-block.js';
-import { parseBinaryBlock, parseDelimitedBlock, parseNdjsonBlock, type ParsedBlock, type RowProblem } from './parse-block.js';
+import { parseDelimitedBlock } from './delimited-block.js';
+import { parseBinaryBlock, parseNdjsonBlock, type ParsedBlock, type RowProblem } from './parse-block.js';
 import type { ScoreJob } from './score-job.js';
 
 export type { RowProblem } from './parse-block.js';
@@ -20,6 +21,8 @@ export interface ChunkOutput {
   problems: RowProblem[];
   /** The block stopped at a bad row: its first problem ends the run. */
   failed: boolean;
+  /** Line breaks in the block; problem lines count from 1 at the block's first line. */
+  lines: number;
 }
 
 export function parseBlock(job: ScoreJob, model: KernelModel, bytes: Uint8Array, firstLine: number): ParsedBlock {
@@ -28,12 +31,13 @@ export function parseBlock(job: ScoreJob, model: KernelModel, bytes: Uint8Array,
   return parseDelimitedBlock(job, bytes, firstLine, model.inputs, model.dtype);
 }
 
-export function scoreChunk(model: KernelModel, run: RowsFn, job: ScoreJob, bytes: Uint8Array, firstLine: number): ChunkOutput {
-  const parsed = parseBlock(job, model, bytes, firstLine);
-  if (parsed.failed) return { bytes: new Uint8Array(0), rows: 0, problems: parsed.problems, failed: true };
+/** Scores one block; line numbers in the result are relative to the block (its first line is 1). */
+export function scoreChunk(model: KernelModel, run: RowsFn, job: ScoreJob, bytes: Uint8Array): ChunkOutput {
+  const parsed = parseBlock(job, model, bytes, 1);
+  if (parsed.failed) return { bytes: new Uint8Array(0), rows: 0, problems: parsed.problems, failed: true, lines: parsed.lines };
   const { rows } = parsed;
   const N = model.outputs;
   const Y = new (arrayOf(model.dtype))(rows * N);
   run(parsed.x, 0, Y, 0, 0, rows);
-  return { bytes: formatBlock(job, Y, rows, N, parsed.kept, model.dtype), rows, problems: parsed.problems, failed: false };
+  return { bytes: formatBlock(job, Y, rows, N, parsed.kept, model.dtype), rows, problems: parsed.problems, failed: false, lines: parsed.lines };
 }
