@@ -7,7 +7,6 @@ import { ColumnError, type InputFormat, type OutputFormat } from '../io/score-jo
 import { BadDataError, scoreFile, ScoreUsageError, startScorePool } from '../io/pipeline.js';
 import { isDecimal } from '../io/numbers.js';
 import type { MissingRule } from '../io/score-job.js';
-import { startProgress } from './progress.js';
 import { parse, UsageError } from './usage.js';
 
 const OPTIONS = {
@@ -156,7 +155,8 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
     throw e;
   }
   // Progress and summaries go to stderr only: stdout may be the scored output itself.
-  const progress = showProgress ? startProgress(process.stderr, totalBytes) : undefined;
+  // cli-progress (~20 ms to load) only when a bar is drawn.
+  const progress = showProgress ? (await import('./progress.js')).startProgress(process.stderr, totalBytes) : undefined;
   try {
     const summary = await scoreFile({
       pool,

@@ -5,8 +5,6 @@ import { tempPathBeside } from '../io/temp-path.js';
 import { Errors, ModelFormatError } from '../errors.js';
 import type { ModelSpec } from '../types.js';
 import { decodeNative, encodeNative, isNative } from './formats/native.js';
-import { parseOnnx } from './formats/onnx.js';
-import { parseTfjs } from './formats/tfjs.js';
 import { defineModel, isModel, type Model } from './model.js';
 
 export type ModelFormat = 'auto' | 'native' | 'onnx' | 'tfjs';
@@ -57,10 +55,11 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
   let spec: ModelSpec;
   try {
     if (kind === 'native') spec = decodeNative(bytes);
-    else if (kind === 'onnx') spec = parseOnnx(bytes);
+    // The ONNX and TF.js readers (protobufjs: ~35 ms to load) are imported only when a file needs them.
+    else if (kind === 'onnx') spec = (await import('./formats/onnx.js')).parseOnnx(bytes);
     else {
       const dir = typeof source === 'string' ? dirname(source) : undefined;
-      spec = await parseTfjs(bytes, dir);
+      spec = await (await import('./formats/tfjs.js')).parseTfjs(bytes, dir);
     }
     return defineModel(spec);
   } catch (e) {

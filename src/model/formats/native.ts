@@ -17,7 +17,7 @@
 import { Errors } from '../../errors.js';
 import { bytesOf, type ActivationName, type DType, type LayerSpec, type ModelSpec } from '../../types.js';
 import type { Model } from '../model.js';
-import { MAX_TENSOR_ELEMENTS } from './onnx.js';
+import { MAX_TENSOR_ELEMENTS } from './limits.js';
 
 export const NATIVE_MAGIC = new Uint8Array([0x46, 0x57, 0x44, 0x50, 0x4f, 0x4f, 0x4c, 0x00]); // "FWDPOOL\0"
 export const NATIVE_VERSION = 1;

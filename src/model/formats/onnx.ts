@@ -11,8 +11,9 @@ import {
   type OnnxAttribute, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo,
 } from './onnx-schema.js';
 
-/** Largest tensor a model file may declare (elements); beyond it the file is refused before allocating. */
-export const MAX_TENSOR_ELEMENTS = 1 << 28;
+import { MAX_TENSOR_ELEMENTS } from './limits.js';
+
+export { MAX_TENSOR_ELEMENTS };
 
 const fail = (message: string): never => { throw Errors.modelFormat(message); };
 

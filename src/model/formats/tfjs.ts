@@ -10,7 +10,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, win32 } from 'node:path';
 import { describe, Errors } from '../../errors.js';
 import type { ActivationSpec, ModelSpec } from '../../types.js';
-import { MAX_TENSOR_ELEMENTS } from './onnx.js';
+import { MAX_TENSOR_ELEMENTS } from './limits.js';
 
 type Obj = Record<string, unknown>;
 const fail = (message: string): never => { throw Errors.modelFormat(message); };
