@@ -112,5 +112,6 @@ export async function parseCompareSuite(say: (s?: string) => void, quick: boolea
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await parseCompareSuite((s = '') => console.log(s), process.env.BENCH_QUICK === '1');
+  const figures = await parseCompareSuite((s = '') => console.log(s), process.env.BENCH_QUICK === '1');
+  if (process.argv.includes('--json')) console.log(JSON.stringify(figures)); // for the cli suite, which runs this in a child process
 }
