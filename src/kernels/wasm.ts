@@ -82,7 +82,6 @@ export interface WasmForwardPlan {
   blockRows: number;
   /** Rows of one micro-kernel tile; blockRows is a multiple of it. */
   tileRows: number;
-  dense: DenseExports['denseF32'];
   activate: DenseExports['activateF32'];
   /** The instance's memory as the model's dtype (the memory never grows after the plan is made). */
   M: FloatArray;
@@ -182,7 +181,6 @@ export function createWasmPlan(model: KernelModel, options: { blockRows?: number
   model.layers.forEach((l, i) => repack(P, l.wOffset, l.bOffset, l.inputs, l.units, M, layers[i]!.p / E, layers[i]!.b / E, cols));
   return {
     kernel: 'wasm', model, blockRows, tileRows,
-    dense: f64 ? ex.denseF64 : ex.denseF32,
     activate: f64 ? ex.activateF64 : ex.activateF32,
     softmax: ex.softmaxF32,
     M, layers, rowTmp, input: input / E, bufs: [buf0 / E, buf1 / E],
