@@ -117,3 +117,10 @@ describe.skipIf(!built)('forwardpool inspect / convert', () => {
     expect(h.stdout).toContain('forwardpool inspect <model>');
   });
 });
+
+describe('progress bar ETA', () => {
+  it('formats seconds as 7s, 2m05s, 1h02m', async () => {
+    const { formatEta } = await import('../src/cli/progress.js');
+    expect([0, 7, 59.6, 125, 3599, 3720].map(formatEta)).toEqual(['0s', '7s', '1m00s', '2m05s', '59m59s', '1h02m']);
+  });
+});

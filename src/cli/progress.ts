@@ -15,7 +15,7 @@ export function startProgress(stream: NodeJS.WriteStream, totalBytes: number | u
   const bar = new cliProgress.SingleBar({
     stream,
     format: known
-      ? '  {bar} {percentage}% | {rows} rows | {mb} MB | {rate} rows/s | ETA {eta_formatted}'
+      ? '  {bar} {percentage}% | {rows} rows | {mb} MB | {rate} rows/s | ETA {eta}'
       : '  {rows} rows | {mb} MB | {rate} rows/s',
     barCompleteChar: '█',
     barIncompleteChar: '░',
@@ -25,7 +25,6 @@ export function startProgress(stream: NodeJS.WriteStream, totalBytes: number | u
     // --progress on a stream that is not a terminal (a log file, a CI console): a line per second.
     noTTYOutput: true,
     notTTYSchedule: 1000,
-    etaBuffer: 20,
     // On a terminal the final bar stays above the summary; in a log, no blank line is added.
     clearOnComplete: stream.isTTY !== true,
   });
@@ -36,6 +35,8 @@ export function startProgress(stream: NodeJS.WriteStream, totalBytes: number | u
       rows: rows.toLocaleString('en-US'),
       mb: (bytes / 1e6).toFixed(1),
       rate: seconds > 0 ? Math.round(rows / seconds).toLocaleString('en-US') : '0',
+      // From the bytes done so far; unknown ('…') until the first block is done, not "0s".
+      eta: known && bytes > 0 ? formatEta((seconds * (totalBytes - bytes)) / bytes) : '…',
     };
   };
   bar.start(known ? totalBytes : 1, 0, payload(0, 0));
@@ -52,4 +53,12 @@ export function startProgress(stream: NodeJS.WriteStream, totalBytes: number | u
       bar.stop();
     },
   };
+}
+
+/** 7s, 2m05s, 1h02m */
+export function formatEta(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
