@@ -6,7 +6,7 @@
 import type { Piscina } from 'piscina';
 import { Errors } from '../errors.js';
 import type { KernelModel } from '../kernels/forward.js';
-import { makeRowsFn, resolveKernel, type KernelName, type RowsFn } from '../kernels/select.js';
+import { makeRowsFn, type KernelName, type RowsFn } from '../kernels/select.js';
 import { Matrix } from '../matrix.js';
 import { isModel, kernelModelOf, type Model } from '../model/model.js';
 import { Gate } from './gate.js';
@@ -70,7 +70,6 @@ class PoolEngine implements Engine {
   readonly #options: FilledOptions;
   readonly #pool: Piscina;
   readonly #gate: Gate;
-  readonly #kernelName: KernelName;
   #inline: RowsFn | undefined;
   #closing: Promise<void> | undefined;
   #active = 0;
@@ -81,8 +80,7 @@ class PoolEngine implements Engine {
     this.model = model;
     this.#options = options;
     this.#kernel = kernelModelOf(model);
-    this.#kernelName = resolveKernel(options.kernel);
-    const workerData: PoolWorkerData = { model: this.#kernel, kernel: this.#kernelName };
+    const workerData: PoolWorkerData = { model: this.#kernel, kernel: this.#options.kernel };
     this.#pool = createPool('forward', workerData, {
       threads: options.threads,
       maxQueue: options.maxQueue,
@@ -110,7 +108,7 @@ class PoolEngine implements Engine {
     this.#active++;
     try {
       if (x.rows < this.#options.inlineBelowRows) {
-        this.#inline ??= makeRowsFn(this.#kernel, this.#kernelName);
+        this.#inline ??= makeRowsFn(this.#kernel, this.#options.kernel);
         this.#inline(x.data, 0, out.data, 0, 0, x.rows);
         this.#counts.inlineCalls++;
       } else {
@@ -140,7 +138,7 @@ class PoolEngine implements Engine {
 
   async #runPooled(x: Matrix, out: Matrix, signal: AbortSignal | undefined): Promise<void> {
     const rows = x.rows;
-    const chunk = planChunkRows(rows, this.model.costPerRow, this.#options.threads, this.#options.chunkRows, this.#kernelName);
+    const chunk = planChunkRows(rows, this.model.costPerRow, this.#options.threads, this.#options.chunkRows, this.#options.kernel);
     const cancelBuf = signal ? new SharedArrayBuffer(4) : undefined;
     const cancel = cancelBuf ? new Int32Array(cancelBuf) : undefined;
     let failure: unknown;
@@ -207,7 +205,7 @@ class PoolEngine implements Engine {
       waiting: this.#gate.waiting,
       chunkRows: this.#options.chunkRows,
       inlineBelowRows: this.#options.inlineBelowRows,
-      kernel: this.#kernelName,
+      kernel: this.#options.kernel,
     };
   }
 

@@ -1,7 +1,7 @@
 /** Engine options as the caller gives them, and as the engine uses them after defaults and checks. */
 import { availableParallelism } from 'node:os';
 import { Errors } from '../errors.js';
-import type { KernelChoice } from '../kernels/select.js';
+import type { KernelChoice, KernelName } from '../kernels/select.js';
 import { defaultInlineBelowRows } from './planner.js';
 import { resolveKernel } from '../kernels/select.js';
 
@@ -26,7 +26,8 @@ export interface FilledOptions {
   maxQueue: number;
   inlineBelowRows: number;
   idleTimeout: number;
-  kernel: KernelChoice;
+  /** The kernel `kernel` resolves to here (WebAssembly SIMD where available for 'auto'). */
+  kernel: KernelName;
 }
 
 const KEYS = new Set(['threads', 'chunkRows', 'maxQueue', 'inlineBelowRows', 'idleTimeout', 'kernel']);
@@ -47,10 +48,11 @@ export function fillOptions(options: EngineOptions | undefined, costPerRow: numb
   if (threads > 256) throw Errors.range('options.threads', 'an integer from 1 to 256', threads);
   const chunkRows = options.chunkRows === undefined || options.chunkRows === 'auto' ? 'auto' : int(options.chunkRows, 'chunkRows', 1);
   const maxQueue = options.maxQueue === undefined ? 4 * threads : int(options.maxQueue, 'maxQueue', 0);
-  const kernel = options.kernel ?? 'auto';
-  if (kernel !== 'auto' && kernel !== 'wasm' && kernel !== 'js') throw Errors.type('options.kernel', "'auto', 'wasm' or 'js'", kernel);
+  const choice = options.kernel ?? 'auto';
+  if (choice !== 'auto' && choice !== 'wasm' && choice !== 'js') throw Errors.type('options.kernel', "'auto', 'wasm' or 'js'", choice);
+  const kernel = resolveKernel(choice);
   const inlineBelowRows = options.inlineBelowRows === undefined
-    ? defaultInlineBelowRows(costPerRow, resolveKernel(kernel))
+    ? defaultInlineBelowRows(costPerRow, kernel)
     : int(options.inlineBelowRows, 'inlineBelowRows', 0);
   const idleTimeout = options.idleTimeout === undefined ? 60_000 : int(options.idleTimeout, 'idleTimeout', 0);
   return { threads, chunkRows, maxQueue, inlineBelowRows, idleTimeout, kernel };
