@@ -10,7 +10,7 @@
 import type { DType } from '../types.js';
 import { CsvSyntaxError, parseCsv } from './csv.js';
 import { decimalAt } from './decimal.js';
-import { RowSink, takeFields, utf8ErrorAt, type ParsedBlock } from './parse-block.js';
+import { decodeUtf8, RowSink, takeFields, utf8ErrorAt, type ParsedBlock } from './parse-block.js';
 import type { ScoreJob } from './score-job.js';
 
 const QUOTE = 0x22, LF = 0x0a, CR = 0x0d;
@@ -151,10 +151,8 @@ function generalRow(job: ScoreJob, sink: RowSink, bytes: Uint8Array, p: number, 
     }
   }
   const rowBytes = bytes.subarray(p, e);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(rowBytes);
-  } catch {
+  const text = decodeUtf8(rowBytes);
+  if (text === undefined) {
     sink.refuse(job, { ...utf8ErrorAt(rowBytes, line), message: 'bytes that are not UTF-8', text: '' });
     return { next: e, lines };
   }

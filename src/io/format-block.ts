@@ -4,10 +4,10 @@
  */
 import type { DType, FloatArray } from '../types.js';
 import { formatFloat32, formatFloat64 } from './numbers.js';
+import { LITTLE_ENDIAN } from './npy.js';
 import type { ScoreJob } from './score-job.js';
 
 const encoder = new TextEncoder();
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 const NEEDS_QUOTES = /[",\n\r]/;
 

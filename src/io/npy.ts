@@ -7,6 +7,9 @@
  */
 import type { DType } from '../types.js';
 
+/** Whether this machine stores numbers little-endian, as .npy and raw f32 files here do. */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** A header forwardpool cannot read (bad magic, unsupported dtype, Fortran order, ...). */
 export class NpyFormatError extends Error {
   override name = 'NpyFormatError';

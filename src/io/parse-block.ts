@@ -8,6 +8,7 @@ import { arrayOf, type DType, type FloatArray } from '../types.js';
 import { describeKind, isBlank, JsonSyntaxError, readJsonRow, unescape, type JsonSpan } from './ndjson.js';
 import { parseDecimal } from './numbers.js';
 import { countLines } from './rows.js';
+import { LITTLE_ENDIAN } from './npy.js';
 import type { ScoreJob } from './score-job.js';
 
 export interface RowProblem {
@@ -86,7 +87,8 @@ export function utf8ErrorAt(bytes: Uint8Array, firstLine: number): { line: numbe
   return { line, column: col };
 }
 
-function decodeUtf8(bytes: Uint8Array): string | undefined {
+/** The bytes as UTF-8 text, or undefined when they are not UTF-8 (a BOM is kept as a character). */
+export function decodeUtf8(bytes: Uint8Array): string | undefined {
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
@@ -212,7 +214,6 @@ function takeJsonLine(job: ScoreJob, sink: RowSink, text: string, start: number,
   return undefined;
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * Whole binary rows of `job.fieldCount` little-endian values of `job.sourceDtype`, converted to
