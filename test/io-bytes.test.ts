@@ -4,11 +4,12 @@
  * against csv-spectrum.
  */
 import { createRequire } from 'node:module';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CsvSyntaxError, parseCsv } from '../src/io/csv.js';
 import { parseDelimitedBlock } from '../src/io/delimited-block.js';
 import { RowSink, takeFields, type ParsedBlock } from '../src/io/parse-block.js';
 import { planJob, type ScoreJob } from '../src/io/score-job.js';
+import { useWasmParser, wasmParserAvailable } from '../src/io/wasm-parse.js';
 import { defineModel } from '../src/index.js';
 import { rng } from './helpers/random.js';
 
@@ -39,7 +40,14 @@ function summary(b: ParsedBlock, F: number) {
   return { rows: b.rows, failed: b.failed, x: Array.from(b.x.subarray(0, b.rows * F)), kept: b.kept, problems: b.problems };
 }
 
-describe('byte-level CSV block parser', () => {
+if (!wasmParserAvailable()) console.warn('\n[io-bytes] the WebAssembly scanner is not built (npm run build:wasm): its runs below use the JavaScript one\n');
+
+// Every case runs twice: with the WebAssembly row scanner (the default), and with the
+// JavaScript fast path alone (what runs where WebAssembly is missing).
+for (const scanner of ['WebAssembly', 'JavaScript'] as const) describe(`byte-level CSV block parser (${scanner} scanner)`, () => {
+  beforeAll(() => useWasmParser(scanner === 'WebAssembly'));
+  afterAll(() => useWasmParser(true));
+
   const names = ['id', 'a', 'b', 'note', 'c'];
   const pieces = {
     number: (r: () => number) => [String(Math.fround(r() * 4 - 2)), (r() * 100).toFixed(3), ` ${Math.floor(r() * 1000)} `, `-${r().toExponential(5)}`, '+.5', '7.', `${r()}`, '1e400', '-0'][Math.floor(r() * 9)]!,
@@ -78,6 +86,23 @@ describe('byte-level CSV block parser', () => {
         continue;
       }
       expect(got, `${onError} ${missing}: ${JSON.stringify(text)}`).toEqual(want);
+    }
+  });
+
+  it('blocks of 5 000 rows (several scanner batches) with rows handed back to JavaScript all through give the general path\'s results', () => {
+    const r = rng(406);
+    const enc = new TextEncoder();
+    for (const dtype of ['float32', 'float64'] as const) {
+      for (const onError of ['fail', 'skip'] as const) {
+        const job = jobFor(names, 'c,a,b', 'id,note', { onError });
+        // Good rows, with now and then a number of 25 digits or one next to a float32 midpoint
+        // (which the WebAssembly reader leaves to JavaScript) and, under skip, bad rows.
+        let text = randomBlock(r, 5000, onError === 'skip' ? 0.01 : 0, false);
+        text = text.replace(/,(-?\d\.\d{15,})(?=[,\n])/g, (m, num: string) => (r() < 0.05 ? `,${num}123456789` : r() < 0.02 ? ',1.0000000596046448' : m));
+        const want = summary(reference(job, text, dtype), 3);
+        expect(want.rows).toBeGreaterThan(4000);
+        expect(summary(parseDelimitedBlock(job, enc.encode(text), 1, 3, dtype), 3)).toEqual(want);
+      }
     }
   });
 

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { CsvSyntaxError, parseCsv, type CsvRow } from '../src/io/csv.js';
 import { decimalAt } from '../src/io/decimal.js';
+import { wasmDecimal, wasmParserAvailable } from '../src/io/wasm-parse.js';
 import { formatFloat32, formatFloat32General, formatFloat64, isDecimal, parseDecimal } from '../src/io/numbers.js';
 import { RowCutter, type RowBlock } from '../src/io/rows.js';
 import { rng } from './helpers/random.js';
@@ -18,6 +19,18 @@ describe('numbers', () => {
     const end = decimalAt(b, new DataView(b.buffer, b.byteOffset, b.length), 0, 0x2c, out, 0);
     return end === b.length - 1 ? out[0] : undefined;
   }
+  const wasm = wasmParserAvailable();
+  if (!wasm) console.warn('\n[io-text] the WebAssembly scanner is not built (npm run build:wasm): its number checks are skipped\n');
+  /**
+   * The WebAssembly scanner's number reader on `s` as a whole field: its value, 'hard' when it
+   * hands the number back to JavaScript, or undefined when it reads no whole number.
+   */
+  function fromWasm(s: string, float32 = false): number | 'hard' | undefined {
+    const b = enc.encode(`${s},`);
+    const r = wasmDecimal(b, 0x2c, float32);
+    if (r.end === -2) return 'hard';
+    return r.end === b.length - 1 ? r.value : undefined;
+  }
 
   it('one million random float32/float64 strings parse exactly like Number(), as strings and straight from bytes', () => {
     const r = rng(31);
@@ -26,7 +39,7 @@ describe('numbers', () => {
     const f64 = new Float64Array(1);
     const u64 = new Uint32Array(f64.buffer);
     const digits = (n: number) => Array.from({ length: n }, () => Math.floor(r() * 10)).join('');
-    let checked = 0;
+    let checked = 0, handedBack = 0;
     for (let i = 0; i < 1_000_000; i++) {
       let s: string;
       switch (i % 16) {
@@ -59,10 +72,20 @@ describe('numbers', () => {
         if (!Object.is(Math.fround(got), Math.fround(want))) expect.fail(`${JSON.stringify(s)} rounds differently to float32`);
         const fast = fromBytes(s);
         if (fast === undefined || !Object.is(fast, want)) expect.fail(`${JSON.stringify(s)}: from bytes ${fast}, Number() gives ${want}`);
+        if (wasm) {
+          const w = fromWasm(s);
+          if (w === 'hard') {
+            handedBack++;
+            if (i % 16 === 2 || i % 16 === 8) expect.fail(`${JSON.stringify(s)}: a plain number, handed back by the WebAssembly reader`);
+          } else if (w === undefined || !Object.is(w, want)) expect.fail(`${JSON.stringify(s)}: WebAssembly ${w}, Number() gives ${want}`);
+        }
         checked++;
       }
     }
     expect(checked).toBeGreaterThan(990_000);
+    // What the WebAssembly reader leaves to JavaScript: more than 19 digits, exponents beyond
+    // ±44, values next to a rounding boundary; the cases above are rich in those (37%).
+    if (wasm) expect(handedBack / checked).toBeLessThan(0.45);
   });
 
   it('for a float32 model: the byte parser rounds to the same float32 as Number() on a million strings, many right at float32 midpoints', () => {
@@ -71,7 +94,7 @@ describe('numbers', () => {
     const u32 = new Uint32Array(f32.buffer);
     const digits = (n: number) => Array.from({ length: n }, () => Math.floor(r() * 10)).join('');
     const one = new Float64Array(1);
-    let checked = 0;
+    let checked = 0, handedBack = 0;
     for (let i = 0; i < 1_000_000; i++) {
       let s: string;
       switch (i % 6) {
@@ -93,9 +116,15 @@ describe('numbers', () => {
       const end = decimalAt(b, new DataView(b.buffer, b.byteOffset, b.length), 0, 0x2c, one, 0, true);
       if (end !== b.length - 1) expect.fail(`${JSON.stringify(s)}: not read as a whole field`);
       if (!Object.is(Math.fround(one[0]!), Math.fround(Number(s)))) expect.fail(`${JSON.stringify(s)}: float32 ${Math.fround(one[0]!)}, Number() rounds to ${Math.fround(Number(s))}`);
+      if (wasm) {
+        const w = fromWasm(s, true);
+        if (w === 'hard') handedBack++;
+        else if (w === undefined || !Object.is(Math.fround(w), Math.fround(Number(s)))) expect.fail(`${JSON.stringify(s)}: WebAssembly float32 ${w === undefined ? w : Math.fround(w)}, Number() rounds to ${Math.fround(Number(s))}`);
+      }
       checked++;
     }
     expect(checked).toBe(1_000_000);
+    if (wasm) expect(handedBack / checked).toBeLessThan(0.3);
   });
 
   it('EXPECTED FAILURE - what Number() accepts but CSV data is not: empty, hex, Infinity, separators', () => {
@@ -103,10 +132,12 @@ describe('numbers', () => {
       expect(isDecimal(s), JSON.stringify(s)).toBe(false);
       expect(parseDecimal(s)).toBeUndefined();
       expect(fromBytes(s), `from bytes: ${JSON.stringify(s)}`).toBeUndefined(); // stops before the field ends, or finds no number
+      if (wasm) expect(fromWasm(s), `WebAssembly: ${JSON.stringify(s)}`).toBeUndefined();
     }
     for (const s of ['0', '-0', '+7', '1.', '.5', '1e5', '1E-5', ' 3.25 ', '\t-2e+3', '00012', '1e400', '-1e-400']) {
       expect(parseDecimal(s), JSON.stringify(s)).toBe(Number(s));
       expect(fromBytes(s), JSON.stringify(s)).toBe(Number(s));
+      if (wasm) expect([Number(s), 'hard'], `WebAssembly: ${JSON.stringify(s)}`).toContain(fromWasm(s));
     }
   });
 

@@ -12,6 +12,7 @@ import { CsvSyntaxError, parseCsv } from './csv.js';
 import { decimalAt } from './decimal.js';
 import { decodeUtf8, RowSink, takeFields, utf8ErrorAt, type ParsedBlock } from './parse-block.js';
 import type { ScoreJob } from './score-job.js';
+import { asciiText, WasmRowScanner, wasmParserAvailable } from './wasm-parse.js';
 
 const QUOTE = 0x22, LF = 0x0a, CR = 0x0d;
 
@@ -26,6 +27,14 @@ interface Plan {
 }
 
 const plans = new WeakMap<ScoreJob, Plan>();
+/** The WebAssembly scanner of each job (and dtype), made on its first block in this worker. */
+const scanners = new WeakMap<ScoreJob, WasmRowScanner>();
+
+function scannerOf(job: ScoreJob, F: number, dtype: DType): WasmRowScanner {
+  let s = scanners.get(job);
+  if (!s || s.F !== F || s.dtype !== dtype) scanners.set(job, s = new WasmRowScanner(job, F, dtype));
+  return s;
+}
 
 function planOf(job: ScoreJob): Plan {
   let plan = plans.get(job);
@@ -58,9 +67,18 @@ export function parseDelimitedBlock(job: ScoreJob, bytes: Uint8Array, firstLine:
   // A delimiter that can be part of a number (a digit, a point, a sign, e) would be read as one:
   // such files take the general path for every row.
   const fast = !/[0-9.+\-eE]/.test(job.delimiter);
+  // Plain rows go through the WebAssembly scanner where there is one; it stops at any row it
+  // leaves to JavaScript, which takes that one row below, then hands back.
+  const scanner = fast && wasmParserAvailable() ? scannerOf(job, F, dtype) : undefined;
+  scanner?.load(bytes.subarray(0, n));
   let p = 0;
   let line = firstLine;
   while (p < n) {
+    if (scanner) {
+      p = scanner.take(bytes, p, sink);
+      line += scanner.lines;
+      if (p >= n) break;
+    }
     const b = bytes[p]!;
     if (b === LF) { p++; line++; continue; } // an empty line
     if (b === CR && p + 1 < n && bytes[p + 1] === LF) { p += 2; line++; continue; }
@@ -123,13 +141,6 @@ function fastRow(job: ScoreJob, plan: Plan, sink: RowSink, bytes: Uint8Array, vi
   for (const c of job.kept) sink.kept.push(asciiText(bytes, start[c]!, end[c]!));
   sink.rows++;
   return rowEnd;
-}
-
-/** Text of ASCII bytes [s, e): one native latin1 slice (Node's Buffer), else char codes. */
-function asciiText(b: Uint8Array, s: number, e: number): string {
-  return typeof Buffer === 'function'
-    ? Buffer.prototype.latin1Slice.call(b, s, e)
-    : String.fromCharCode(...b.subarray(s, e));
 }
 
 /**

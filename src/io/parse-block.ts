@@ -48,9 +48,14 @@ export class RowSink {
 
   /** Offset of the next row's first input, with room made for it. */
   reserve(): number {
+    return this.reserveRows(1);
+  }
+
+  /** Offset of the next row's first input, with room made for `count` rows (the caller adds them to `rows`). */
+  reserveRows(count: number): number {
     const o = this.rows * this.F;
-    if (o + this.F > this.x.length) {
-      const bigger = new (arrayOf(this.dtype))(Math.max(this.x.length * 2, o + this.F));
+    if (o + count * this.F > this.x.length) {
+      const bigger = new (arrayOf(this.dtype))(Math.max(this.x.length * 2, o + count * this.F));
       bigger.set(this.x);
       this.x = bigger;
     }

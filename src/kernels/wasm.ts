@@ -13,26 +13,13 @@
  * float64 non-piecewise one, which thus stays bitwise the JavaScript kernel) through the shared
  * JavaScript `activateRows` on a view of the same memory; copy the rows out.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { arrayOf, bytesOf, type FloatArray } from '../types.js';
+import { buildPath, growMemory, WA, wasmFilePresent, wasmModule, type WasmGlobal, type WasmMemory } from '../wasm-files.js';
 import { Act, activateRows } from './activations.js';
 import { PANEL } from './dense.js';
 import type { KernelModel } from './forward.js';
 
-/**
- * The few WebAssembly JS API members used here. The project compiles against ES2022 + @types/node
- * 20, whose typings do not declare the `WebAssembly` namespace (it lives in lib.dom).
- */
-interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
-interface WasmGlobal { readonly value: unknown }
-type WasmModule = object; // WebAssembly.Module, opaque here
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: object) => { readonly exports: object };
-}
-const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+const FILE = 'forwardpool.wasm';
 
 /** What build/forwardpool.wasm exports. Pointers and strides are byte offsets into `memory`. */
 interface DenseExports {
@@ -95,7 +82,6 @@ export interface WasmForwardPlan {
   tmp: Float64Array;
 }
 
-const WASM_PAGE = 65536;
 /** Float32 layers this narrow use denseF32Narrow (measured, one thread: 3→1 1.84×, 5→3 1.30×, 32→2 1.18×, 64→4 1.05× the 4 x 8 tile; identical results). */
 const NARROW_UNITS = 4;
 const MAX_WASM_BYTES = 4 * 1024 * 1024 * 1024; // wasm32: 65,536 pages
@@ -108,32 +94,17 @@ const SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
 ]);
 
-/** build/forwardpool.wasm at the package root, from src/kernels (tests, tsx) or dist/src/kernels (built package). */
+/** build/forwardpool.wasm at the package root. */
 export function wasmPath(): string {
-  const up = import.meta.url.includes('/dist/') ? '../../../' : '../../';
-  return fileURLToPath(new URL(`${up}build/forwardpool.wasm`, import.meta.url));
+  return buildPath(FILE);
 }
 
 let simd: boolean | undefined;
-let compiled: WasmModule | undefined;
 
 /** Whether this runtime validates WebAssembly SIMD and the built module is present. */
 export function wasmSimdAvailable(): boolean {
   simd ??= WA !== undefined && WA.validate(SIMD_PROBE);
-  return simd && (compiled !== undefined || existsSync(wasmPath()));
-}
-
-/** The compiled module, read and compiled synchronously on first use in this thread. */
-function wasmModule(): { api: WasmApi; module: WasmModule } {
-  if (WA === undefined) throw new Error('WebAssembly is not available in this runtime');
-  if (compiled === undefined) {
-    const path = wasmPath();
-    if (!existsSync(path)) {
-      throw new Error(`WebAssembly kernel not built: ${path} is missing (run \`npm run build:wasm\`)`);
-    }
-    compiled = new WA.Module(readFileSync(path));
-  }
-  return { api: WA, module: compiled };
+  return simd && wasmFilePresent(FILE);
 }
 
 const align = (n: number, to: number) => Math.ceil(n / to) * to;
@@ -144,7 +115,7 @@ const align = (n: number, to: number) => Math.ceil(n / to) * to;
  * `blockRows` (rounded down to whole tiles) overrides the cache-sized default, for tests and tuning.
  */
 export function createWasmPlan(model: KernelModel, options: { blockRows?: number } = {}): WasmForwardPlan {
-  const { api, module } = wasmModule();
+  const { api, module } = wasmModule(FILE);
   const instance = new api.Instance(module, {});
   const ex = instance.exports as unknown as DenseExports;
   const f64 = model.dtype === 'float64';
@@ -194,13 +165,7 @@ function growTo(memory: WasmMemory, bytes: number, model: KernelModel): void {
       `model ${model.id} needs ${(bytes / 2 ** 20).toFixed(1)} MiB of WebAssembly memory for its weights and row buffers, but a wasm32 memory holds at most 4096 MiB (use the JavaScript kernel)`,
     );
   }
-  const need = Math.ceil(bytes / WASM_PAGE) - memory.buffer.byteLength / WASM_PAGE;
-  if (need <= 0) return;
-  try {
-    memory.grow(need);
-  } catch (cause) {
-    throw new RangeError(`could not grow WebAssembly memory to ${(bytes / 2 ** 20).toFixed(1)} MiB for model ${model.id}`, { cause });
-  }
+  if (!growMemory(memory, bytes)) throw new RangeError(`could not grow WebAssembly memory to ${(bytes / 2 ** 20).toFixed(1)} MiB for model ${model.id}`);
 }
 
 /**
