@@ -56,7 +56,7 @@ function runPhases(path: string, rounds: number): Phases {
       const Y = new (arrayOf(km.dtype))(parsed.rows * km.outputs);
       run(parsed.x, 0, Y, 0, 0, parsed.rows);
       const t2 = performance.now();
-      const out = formatBlock(job, Y, parsed.rows, km.outputs, parsed.kept, km.dtype);
+      const out = formatBlock(job, Y, parsed.rows, km.outputs, parsed, km.dtype);
       const t3 = performance.now();
       if (parsed.failed) throw new Error(JSON.stringify(parsed.problems[0]));
       p.parseMs += t1 - t0; p.forwardMs += t2 - t1; p.formatMs += t3 - t2;

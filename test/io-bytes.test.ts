@@ -7,7 +7,8 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CsvSyntaxError, parseCsv } from '../src/io/csv.js';
 import { parseDelimitedBlock } from '../src/io/delimited-block.js';
-import { RowSink, takeFields, type ParsedBlock } from '../src/io/parse-block.js';
+import { keptText, RowSink, takeFields, type ParsedBlock } from '../src/io/parse-block.js';
+import { formatBlock } from '../src/io/format-block.js';
 import { planJob, type ScoreJob } from '../src/io/score-job.js';
 import { useWasmParser, wasmParserAvailable } from '../src/io/wasm-parse.js';
 import { defineModel } from '../src/index.js';
@@ -37,7 +38,7 @@ function reference(job: ScoreJob, text: string, dtype: 'float32' | 'float64'): P
 }
 
 function summary(b: ParsedBlock, F: number) {
-  return { rows: b.rows, failed: b.failed, x: Array.from(b.x.subarray(0, b.rows * F)), kept: b.kept, problems: b.problems };
+  return { rows: b.rows, failed: b.failed, x: Array.from(b.x.subarray(0, b.rows * F)), kept: keptText(b), problems: b.problems };
 }
 
 if (!wasmParserAvailable()) console.warn('\n[io-bytes] the WebAssembly scanner is not built (npm run build:wasm): its runs below use the JavaScript one\n');
@@ -106,6 +107,26 @@ for (const scanner of ['WebAssembly', 'JavaScript'] as const) describe(`byte-lev
     }
   });
 
+  it('CSV output written straight from the kept fields\' bytes is the text path\'s output, quoting included', () => {
+    const r = rng(407);
+    const enc = new TextEncoder();
+    let viaBytes = 0;
+    for (const delimiter of [',', '\t', ';']) {
+      for (let t = 0; t < 200; t++) {
+        const job = jobFor(names, 'c,a,b', ['id,note', 'note,id', 'id'][t % 3], { onError: 'skip' }, delimiter);
+        // Kept text with commas, CRs and spaces (quoted in the output) besides plain ids.
+        const text = randomBlock(r, 1 + Math.floor(r() * 8), 0.05, r() < 0.3).replaceAll(',', delimiter).replaceAll('tab\there', delimiter === ',' ? 'x' : 'a,b');
+        const parsed = parseDelimitedBlock(job, enc.encode(text), 1, 3, 'float32');
+        const Y = new Float32Array(parsed.rows).map((_, i) => parsed.x[3 * i]! / 7);
+        const asText = { kept: keptText(parsed), keptSpans: undefined };
+        const got = new TextDecoder().decode(formatBlock(job, Y, parsed.rows, 1, parsed, 'float32'));
+        expect(got, JSON.stringify(text)).toBe(new TextDecoder().decode(formatBlock(job, Y, parsed.rows, 1, asText, 'float32')));
+        if (parsed.keptSpans) viaBytes++;
+      }
+    }
+    expect(viaBytes).toBeGreaterThan(60); // blocks whose rows were all plain kept their fields as bytes
+  });
+
   it('other delimiters, including a space and ones that can be part of a number, give the general path\'s results', () => {
     const r = rng(405);
     const enc = new TextEncoder();
@@ -135,7 +156,7 @@ for (const scanner of ['WebAssembly', 'JavaScript'] as const) describe(`byte-lev
     const bytes = Buffer.from('r1,1,2,x,3\nr2,1,2,\xff\xfe,3\nr3,1,2,y,3\n', 'latin1');
     const got = parseDelimitedBlock(job, bytes, 5, 3, 'float32');
     expect(got.rows).toBe(2);
-    expect(got.kept).toEqual(['x', 'y']);
+    expect(keptText(got)).toEqual(["x", "y"]);
     expect(got.problems).toEqual([{ line: 6, column: 8, message: 'bytes that are not UTF-8', text: '' }]);
   });
 
@@ -167,7 +188,7 @@ for (const scanner of ['WebAssembly', 'JavaScript'] as const) describe(`byte-lev
       if (!numeric.length) { job.features = []; }
       const got = parseDelimitedBlock(job, body, 2, job.features.length, 'float64');
       expect(got.problems, c.name).toEqual([]);
-      const rows = Array.from({ length: got.rows }, (_, i) => Object.fromEntries(header.map((h, k) => [h, got.kept[i * header.length + k]])));
+      const rows = Array.from({ length: got.rows }, (_, i) => Object.fromEntries(header.map((h, k) => [h, keptText(got)[i * header.length + k]])));
       expect(rows, c.name).toEqual(want);
       numeric.forEach((h, j) => expect(Array.from({ length: got.rows }, (_, i) => got.x[i * numeric.length + j]), `${c.name} ${h}`).toEqual(want.map((row) => Number(row[h]))));
     }

@@ -157,9 +157,10 @@ describe('numbers', () => {
     }
     // The fast path gives exactly the general method's text (the shortest toPrecision that round-trips).
     for (let i = 0; i < 300_000; i++) {
-      switch (i % 3) {
+      switch (i % 4) {
         case 0: u32[0] = (r() * 2 ** 32) >>> 0; break;
         case 1: f32[0] = r() * (r() < 0.5 ? 1 : -1); break;
+        case 2: f32[0] = Math.floor(r() * 10 ** (1 + (i % 7))) / 10 ** (i % 5); break; // 1 to 7 digits: the search's way down
         default: f32[0] = (r() - 0.5) * 10 ** Math.floor(r() * 30 - 15); break;
       }
       const x = f32[0]!;

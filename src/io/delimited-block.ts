@@ -10,9 +10,9 @@
 import type { DType } from '../types.js';
 import { CsvSyntaxError, parseCsv } from './csv.js';
 import { decimalAt } from './decimal.js';
-import { decodeUtf8, RowSink, takeFields, utf8ErrorAt, type ParsedBlock } from './parse-block.js';
+import { asciiText, decodeUtf8, RowSink, takeFields, utf8ErrorAt, type ParsedBlock } from './parse-block.js';
 import type { ScoreJob } from './score-job.js';
-import { asciiText, WasmRowScanner, wasmParserAvailable } from './wasm-parse.js';
+import { WasmRowScanner, wasmParserAvailable } from './wasm-parse.js';
 
 const QUOTE = 0x22, LF = 0x0a, CR = 0x0d;
 
@@ -64,6 +64,8 @@ export function parseDelimitedBlock(job: ScoreJob, bytes: Uint8Array, firstLine:
     bytes = padded;
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  // Plain rows keep their kept fields as byte ranges of the block until a row needs text.
+  if (job.kept.length > 0) sink.keptSource = bytes;
   // A delimiter that can be part of a number (a digit, a point, a sign, e) would be read as one:
   // such files take the general path for every row.
   const fast = !/[0-9.+\-eE]/.test(job.delimiter);
@@ -138,7 +140,13 @@ function fastRow(job: ScoreJob, plan: Plan, sink: RowSink, bytes: Uint8Array, vi
   const x = sink.x;
   const features = job.features;
   for (let j = 0; j < features.length; j++) x[o + j] = values[features[j]!]!;
-  for (const c of job.kept) sink.kept.push(asciiText(bytes, start[c]!, end[c]!));
+  if (sink.keptSource) {
+    const at = sink.reserveSpans(2 * job.kept.length);
+    const kept = job.kept;
+    for (let k = 0; k < kept.length; k++) { sink.spans[at + 2 * k] = start[kept[k]!]!; sink.spans[at + 2 * k + 1] = end[kept[k]!]!; }
+  } else {
+    for (const c of job.kept) sink.kept.push(asciiText(bytes, start[c]!, end[c]!));
+  }
   sink.rows++;
   return rowEnd;
 }

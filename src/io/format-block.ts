@@ -3,8 +3,9 @@
  * from the input) → output bytes in CSV, NDJSON or raw .npy data (the header is the writer's).
  */
 import type { DType, FloatArray } from '../types.js';
-import { formatFloat32, formatFloat64 } from './numbers.js';
+import { formatFloat32, formatFloat64, writeFloat32 } from './numbers.js';
 import { LITTLE_ENDIAN } from './npy.js';
+import { keptText, type ParsedBlock } from './parse-block.js';
 import type { ScoreJob } from './score-job.js';
 
 const encoder = new TextEncoder();
@@ -41,9 +42,11 @@ export function labelOf(job: ScoreJob, Y: ArrayLike<number>, o: number, N: numbe
 }
 
 /** Output bytes for `rows` rows of outputs `Y` (rows × N) and their kept values. */
-export function formatBlock(job: ScoreJob, Y: FloatArray, rows: number, N: number, kept: string[], dtype: DType): Uint8Array {
+export function formatBlock(job: ScoreJob, Y: FloatArray, rows: number, N: number, parsed: Pick<ParsedBlock, 'kept' | 'keptSpans'>, dtype: DType): Uint8Array {
   if (job.output === 'npy') return npyData(Y, rows * N, dtype);
   const fmt = dtype === 'float64' ? formatFloat64 : formatFloat32;
+  if (job.output === 'csv' && parsed.keptSpans) return csvFromSpans(job, Y, rows, N, parsed.keptSpans, dtype === 'float64' ? writeFloat64 : writeFloat32);
+  const kept = keptText(parsed);
   const K = job.kept.length;
   const units = job.emit !== 'label';
   const labelText = new Map<string, string>(); // a label's CSV or JSON text, made once per block
@@ -81,6 +84,88 @@ export function formatBlock(job: ScoreJob, Y: FloatArray, rows: number, N: numbe
     }
   }
   return encoder.encode(text);
+}
+
+const COMMA = 0x2c, QUOTE = 0x22, CR = 0x0d, LF = 0x0a;
+
+function writeFloat64(out: Uint8Array, o: number, v: number): number {
+  const t = formatFloat64(v);
+  for (let i = 0; i < t.length; i++) out[o++] = t.charCodeAt(i);
+  return o;
+}
+
+/**
+ * CSV output straight into bytes when the kept fields are byte ranges of the input block (plain
+ * ASCII fields, see ParsedBlock): each is copied, quoted only when it holds a comma or a CR
+ * (the parser's plain fields have no quote or line break); numbers and labels are ASCII or
+ * encoded once per label. The same bytes as the text path gives.
+ */
+function csvFromSpans(job: ScoreJob, Y: FloatArray, rows: number, N: number, kept: { source: Uint8Array; spans: Int32Array }, write: (out: Uint8Array, o: number, v: number) => number): Uint8Array {
+  const { source, spans } = kept;
+  const K = job.kept.length;
+  const units = job.emit !== 'label';
+  const labelBytes = new Map<string, Uint8Array>();
+  let lastLabel: string | undefined, lastBytes: Uint8Array | undefined;
+  let out = new Uint8Array(Math.max(1024, rows * (16 + N * 14) + (spans.length > 0 ? spans[spans.length - 1]! - spans[0]! : 0)));
+  let o = 0;
+  for (let r = 0; r < rows; r++) {
+    // Room for this row: kept fields (quoted, every byte doubled at worst), numbers, a label.
+    let need = 2 + N * 33 + 2 * K;
+    for (let k = 0; k < K; k++) need += 2 * (spans[2 * (r * K + k) + 1]! - spans[2 * (r * K + k)]!) + 2;
+    const label = labelOf(job, Y, r * N, N);
+    let lb: Uint8Array | undefined;
+    if (label !== undefined) {
+      if (label === lastLabel) lb = lastBytes;
+      else {
+        lb = labelBytes.get(label);
+        if (lb === undefined) labelBytes.set(label, lb = encoder.encode(csvField(label, ',')));
+        lastLabel = label;
+        lastBytes = lb;
+      }
+      need += lb!.length;
+    }
+    if (o + need > out.length) {
+      const bigger = new Uint8Array(Math.max(out.length * 2, o + need));
+      bigger.set(out.subarray(0, o));
+      out = bigger;
+    }
+    let first = true;
+    for (let k = 0; k < K; k++) {
+      if (!first) out[o++] = COMMA;
+      first = false;
+      const s = spans[2 * (r * K + k)]!, e = spans[2 * (r * K + k) + 1]!;
+      const start = o;
+      let special = false;
+      for (let i = s; i < e; i++) {
+        const b = source[i]!;
+        if (b === COMMA || b === CR || b === QUOTE || b === LF) special = true;
+        out[o++] = b;
+      }
+      if (special) { // rare: write it again, quoted
+        o = start;
+        out[o++] = QUOTE;
+        for (let i = s; i < e; i++) {
+          const b = source[i]!;
+          if (b === QUOTE) out[o++] = QUOTE;
+          out[o++] = b;
+        }
+        out[o++] = QUOTE;
+      }
+    }
+    if (units) {
+      for (let j = 0; j < N; j++) {
+        if (!first) out[o++] = COMMA;
+        first = false;
+        o = write(out, o, Y[r * N + j]!);
+      }
+    }
+    if (lb) {
+      if (!first) out[o++] = COMMA;
+      for (let i = 0; i < lb.length; i++) out[o++] = lb[i]!; // labels are short: a loop beats set()
+    }
+    out[o++] = LF;
+  }
+  return out.slice(0, o); // exactly the bytes: the result is copied to the calling thread, whole buffer and all
 }
 
 /** The first `n` values of `Y` as little-endian bytes. */

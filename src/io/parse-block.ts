@@ -26,6 +26,12 @@ export interface ParsedBlock {
   rows: number;
   /** rows × job.kept.length values, row-major: field text (delimited input) or JSON text (NDJSON). */
   kept: string[];
+  /**
+   * Or, when every row of a delimited block was plain: the kept fields as byte ranges of the
+   * block (rows × K pairs [start, end) into `source`, ASCII without quotes), left as bytes so that
+   * CSV output can copy them without making strings. `keptText` gives them as text.
+   */
+  keptSpans?: { source: Uint8Array; spans: Int32Array };
   /** With onError 'fail': the first bad row. With 'skip': every bad row. */
   problems: RowProblem[];
   /** True when the block stops at a bad row (onError 'fail'): nothing of it is to be written. */
@@ -39,6 +45,13 @@ export class RowSink {
   x: FloatArray;
   rows = 0;
   readonly kept: string[] = [];
+  /**
+   * While set, the kept fields so far are byte ranges of this block, pairs [start, end) in
+   * `spans` (the first `spanCount` values), not text in `kept`; the first kept text ends that.
+   */
+  keptSource: Uint8Array | undefined;
+  spans = new Int32Array(0);
+  spanCount = 0;
   readonly problems: RowProblem[] = [];
   failed = false;
   lines = 0;
@@ -62,6 +75,32 @@ export class RowSink {
     return o;
   }
 
+  /** Room for `count` more span values; returns where they go. */
+  reserveSpans(count: number): number {
+    const at = this.spanCount;
+    if (at + count > this.spans.length) {
+      const bigger = new Int32Array(Math.max(this.spans.length * 2, at + count, 256));
+      bigger.set(this.spans.subarray(0, at));
+      this.spans = bigger;
+    }
+    this.spanCount += count;
+    return at;
+  }
+
+  /** A kept field as text (after the byte ranges so far become text too). */
+  keepText(text: string): void {
+    if (this.keptSource) this.spansToText();
+    this.kept.push(text);
+  }
+
+  /** The kept byte ranges so far as text; from here on kept fields are text. */
+  spansToText(): void {
+    const source = this.keptSource!;
+    this.keptSource = undefined;
+    for (let i = 0; i < this.spanCount; i += 2) this.kept.push(asciiText(source, this.spans[i]!, this.spans[i + 1]!));
+    this.spanCount = 0;
+  }
+
   /**
    * Records a bad row; returns false when parsing should stop (onError 'fail'). A row left out
    * for a missing value under `--missing skip` (`fatal` false) never stops it.
@@ -74,8 +113,25 @@ export class RowSink {
 
   done(): ParsedBlock {
     if (this.failed) return { x: this.x, rows: 0, kept: [], problems: this.problems.slice(-1), failed: true, lines: this.lines };
-    return { x: this.x, rows: this.rows, kept: this.kept, problems: this.problems, failed: false, lines: this.lines };
+    const keptSpans = this.keptSource ? { source: this.keptSource, spans: this.spans.subarray(0, this.spanCount) } : undefined;
+    return { x: this.x, rows: this.rows, kept: this.kept, keptSpans, problems: this.problems, failed: false, lines: this.lines };
   }
+}
+
+/** A block's kept fields as text, whichever way the parser held them. */
+export function keptText(b: Pick<ParsedBlock, 'kept' | 'keptSpans'>): string[] {
+  if (!b.keptSpans) return b.kept;
+  const { source, spans } = b.keptSpans;
+  const out: string[] = [];
+  for (let i = 0; i < spans.length; i += 2) out.push(asciiText(source, spans[i]!, spans[i + 1]!));
+  return out;
+}
+
+/** Text of ASCII bytes [s, e): one native latin1 slice (Node's Buffer), else char codes. */
+export function asciiText(b: Uint8Array, s: number, e: number): string {
+  return typeof Buffer === 'function'
+    ? Buffer.prototype.latin1Slice.call(b, s, e)
+    : String.fromCharCode(...b.subarray(s, e));
 }
 
 /** Line and column (1-based, in characters) of the first invalid UTF-8 sequence of `bytes`. */
@@ -122,7 +178,7 @@ export function takeFields(job: ScoreJob, sink: RowSink, fields: string[], line:
     const what = empty ? 'an empty field' : `${quote(field)} is not a number`;
     return { line, column: c + 1, message: `${what} (column "${job.names[c]}")`, text: fields.join(job.delimiter), missing: empty && job.missing === 'skip' };
   }
-  for (const c of job.kept) sink.kept.push(fields[c]!);
+  for (const c of job.kept) sink.keepText(fields[c]!);
   sink.rows++;
   return undefined;
 }

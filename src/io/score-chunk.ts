@@ -39,5 +39,5 @@ export function scoreChunk(model: KernelModel, run: RowsFn, job: ScoreJob, bytes
   const N = model.outputs;
   const Y = new (arrayOf(model.dtype))(rows * N);
   run(parsed.x, 0, Y, 0, 0, rows);
-  return { bytes: formatBlock(job, Y, rows, N, parsed.kept, model.dtype), rows, problems: parsed.problems, failed: false, lines: parsed.lines };
+  return { bytes: formatBlock(job, Y, rows, N, parsed, model.dtype), rows, problems: parsed.problems, failed: false, lines: parsed.lines };
 }

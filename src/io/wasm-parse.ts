@@ -7,7 +7,7 @@
  */
 import type { DType } from '../types.js';
 import { growMemory, WA, wasmFilePresent, wasmModule, type WasmMemory } from '../wasm-files.js';
-import type { RowSink } from './parse-block.js';
+import { asciiText, type RowSink } from './parse-block.js';
 import type { ScoreJob } from './score-job.js';
 
 const FILE = 'forwardpool-parse.wasm';
@@ -59,6 +59,8 @@ export class WasmRowScanner {
   private readonly spans: number;
   private readonly input: number;
   private n = 0;
+  /** The loaded block as text, made on first need (kept fields are ASCII here: bytes above 0x7f go to JavaScript). */
+  private text: string | undefined;
   /** Line breaks passed by the last `take`. */
   lines = 0;
 
@@ -105,6 +107,7 @@ export class WasmRowScanner {
     mem.fill(0, n);
     mem[n] = LF;
     this.n = n;
+    this.text = undefined;
   }
 
   /**
@@ -127,7 +130,17 @@ export class WasmRowScanner {
         sink.x.set(values, o);
         if (K > 0) {
           const spans = new Int32Array(mem, this.spans, rows * K * 2);
-          for (let i = 0; i < rows * K; i++) sink.kept.push(asciiText(bytes, spans[2 * i]! - this.input, spans[2 * i + 1]! - this.input));
+          const base = this.input;
+          if (sink.keptSource) {
+            // Byte ranges, relative to the block.
+            const at = sink.reserveSpans(rows * K * 2);
+            const to = sink.spans;
+            for (let i = 0; i < rows * K * 2; i++) to[at + i] = spans[i]! - base;
+          } else {
+            // Text: the block as one string (one native copy), the fields as substrings of it.
+            const text = this.text ??= asciiText(bytes, 0, this.n);
+            for (let i = 0; i < rows * K; i++) sink.kept.push(text.substring(spans[2 * i]! - base, spans[2 * i + 1]! - base));
+          }
         }
         sink.rows += rows;
       }
@@ -136,13 +149,6 @@ export class WasmRowScanner {
     this.lines = lines;
     return p;
   }
-}
-
-/** Text of ASCII bytes [s, e): one native latin1 slice (Node's Buffer), else char codes. */
-export function asciiText(b: Uint8Array, s: number, e: number): string {
-  return typeof Buffer === 'function'
-    ? Buffer.prototype.latin1Slice.call(b, s, e)
-    : String.fromCharCode(...b.subarray(s, e));
 }
 
 /**
