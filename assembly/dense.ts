@@ -25,9 +25,10 @@
  * boundary (an exp that differs from Math.exp in the last float64 bit). The caller runs every
  * other activation, and every float64 non-piecewise one, in JavaScript.
  *
- * Determinism: no FMA and no relaxed SIMD. Each output is ((0 + x0*w0) + x1*w1) + ... in k
- * order in the dtype's own precision, then the bias is added once: for float64 that is exactly
- * the JavaScript kernel's arithmetic, for float32 it is single-precision accumulation.
+ * Determinism: each output is ((0 + x0*w0) + x1*w1) + ... in k order in the dtype's own
+ * precision, then the bias is added once: for float64 that is exactly the JavaScript kernel's
+ * arithmetic, for float32 it is single-precision accumulation. The default build has no FMA and
+ * no relaxed SIMD; the relaxed-SIMD build (see maddF32) fuses each float32 multiply-add.
  */
 
 export const F32_ROWS: i32 = 4;
@@ -186,6 +187,19 @@ const SQRT_2_OVER_PI: f64 = 0.7978845608028654;
   else v128.store64_lane(y, v, 0);
 }
 
+/**
+ * c + a * w for float32 lanes. The default build adds a rounded product (f32x4.mul, then add).
+ * The build with relaxed SIMD (build/forwardpool-fma.wasm, `--enable relaxed-simd`) uses
+ * f32x4.relaxed_madd, which V8 compiles to one fused multiply-add where the CPU has one
+ * (rounded once, so its float32 results differ in the last bits; still the same for a row
+ * wherever it runs on one machine). Float64 layers never use it: they stay bitwise the
+ * JavaScript kernel.
+ */
+@inline function maddF32(a: v128, w: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, w, c);
+  else return f32x4.add(c, f32x4.mul(a, w));
+}
+
 /** One 4 x 8 float32 tile: rows x0, x0+xs, ... (K values each), panel p, bias b, output y (stride ys). */
 @inline function tileF32(x0: usize, xs: usize, K: usize, p: usize, b: usize, y: usize, ys: usize, valid: i32, width: i32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
@@ -197,17 +211,17 @@ const SQRT_2_OVER_PI: f64 = 0.7978845608028654;
   for (let k: usize = 0; k < kb; k += 4) {
     const w0 = v128.load(p), w1 = v128.load(p, 16);
     const a0 = v128.load32_splat(x0 + k);
-    c00 = f32x4.add(c00, f32x4.mul(a0, w0));
-    c01 = f32x4.add(c01, f32x4.mul(a0, w1));
+    c00 = maddF32(a0, w0, c00);
+    c01 = maddF32(a0, w1, c01);
     const a1 = v128.load32_splat(x1 + k);
-    c10 = f32x4.add(c10, f32x4.mul(a1, w0));
-    c11 = f32x4.add(c11, f32x4.mul(a1, w1));
+    c10 = maddF32(a1, w0, c10);
+    c11 = maddF32(a1, w1, c11);
     const a2 = v128.load32_splat(x2 + k);
-    c20 = f32x4.add(c20, f32x4.mul(a2, w0));
-    c21 = f32x4.add(c21, f32x4.mul(a2, w1));
+    c20 = maddF32(a2, w0, c20);
+    c21 = maddF32(a2, w1, c21);
     const a3 = v128.load32_splat(x3 + k);
-    c30 = f32x4.add(c30, f32x4.mul(a3, w0));
-    c31 = f32x4.add(c31, f32x4.mul(a3, w1));
+    c30 = maddF32(a3, w0, c30);
+    c31 = maddF32(a3, w1, c31);
     p += 32;
   }
   const b0 = v128.load(b), b1 = v128.load(b, 16);
@@ -301,14 +315,14 @@ function rowF32(x: usize, K: i32, p: usize, b: usize, N: i32, y: usize): void {
     let w: usize = 0;
     for (let k: usize = 0; k < kb; k += 4) {
       const a = v128.load32_splat(x + k);
-      c0 = f32x4.add(c0, f32x4.mul(a, v128.load(p + w)));
-      c1 = f32x4.add(c1, f32x4.mul(a, v128.load(p + w, 16)));
-      c2 = f32x4.add(c2, f32x4.mul(a, v128.load(p1 + w)));
-      c3 = f32x4.add(c3, f32x4.mul(a, v128.load(p1 + w, 16)));
-      c4 = f32x4.add(c4, f32x4.mul(a, v128.load(p2 + w)));
-      c5 = f32x4.add(c5, f32x4.mul(a, v128.load(p2 + w, 16)));
-      c6 = f32x4.add(c6, f32x4.mul(a, v128.load(p3 + w)));
-      c7 = f32x4.add(c7, f32x4.mul(a, v128.load(p3 + w, 16)));
+      c0 = maddF32(a, v128.load(p + w), c0);
+      c1 = maddF32(a, v128.load(p + w, 16), c1);
+      c2 = maddF32(a, v128.load(p1 + w), c2);
+      c3 = maddF32(a, v128.load(p1 + w, 16), c3);
+      c4 = maddF32(a, v128.load(p2 + w), c4);
+      c5 = maddF32(a, v128.load(p2 + w, 16), c5);
+      c6 = maddF32(a, v128.load(p3 + w), c6);
+      c7 = maddF32(a, v128.load(p3 + w, 16), c7);
       w += 32;
     }
     v128.store(y, f32x4.add(c0, v128.load(b)));
@@ -327,8 +341,8 @@ function rowF32(x: usize, K: i32, p: usize, b: usize, N: i32, y: usize): void {
     let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
     for (let k: usize = 0; k < kb; k += 4) {
       const a = v128.load32_splat(x + k);
-      c0 = f32x4.add(c0, f32x4.mul(a, v128.load(p)));
-      c1 = f32x4.add(c1, f32x4.mul(a, v128.load(p, 16)));
+      c0 = maddF32(a, v128.load(p), c0);
+      c1 = maddF32(a, v128.load(p, 16), c1);
       p += 32;
     }
     const width = min(8, N - j);
@@ -422,10 +436,10 @@ export function denseF32Narrow(x: usize, rows: i32, K: i32, p: usize, b: usize, 
       a = v128.load32_lane(x1 + k, a, 1);
       a = v128.load32_lane(x2 + k, a, 2);
       a = v128.load32_lane(x3 + k, a, 3);
-      c0 = f32x4.add(c0, f32x4.mul(a, v128.load32_splat(w)));
-      if (N > 1) c1 = f32x4.add(c1, f32x4.mul(a, v128.load32_splat(w, 4)));
-      if (N > 2) c2 = f32x4.add(c2, f32x4.mul(a, v128.load32_splat(w, 8)));
-      if (N > 3) c3 = f32x4.add(c3, f32x4.mul(a, v128.load32_splat(w, 12)));
+      c0 = maddF32(a, v128.load32_splat(w), c0);
+      if (N > 1) c1 = maddF32(a, v128.load32_splat(w, 4), c1);
+      if (N > 2) c2 = maddF32(a, v128.load32_splat(w, 8), c2);
+      if (N > 3) c3 = maddF32(a, v128.load32_splat(w, 12), c3);
       w += 32;
     }
     c0 = f32x4.add(c0, b0);

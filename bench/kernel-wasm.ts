@@ -10,7 +10,7 @@
  */
 import type { ActivationName, DType } from '../src/index.js';
 import { createPlan, forwardRows } from '../src/kernels/forward.js';
-import { createWasmPlan, forwardRowsWasm, wasmSimdAvailable } from '../src/kernels/wasm.js';
+import { createWasmPlan, forwardRowsWasm, wasmFmaAvailable, wasmSimdAvailable } from '../src/kernels/wasm.js';
 import { kernelModelOf } from '../src/model/model.js';
 import { fmt, measure, mlp, randomMatrix } from './util.js';
 
@@ -30,17 +30,22 @@ const shapes: Array<{ widths: number[]; acts: ActivationName[]; label: string }>
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
 
-export interface KernelWasmResult { shape: string; dtype: DType; rows: number; jsGflops: number; wasmGflops: number; speedup: number }
+export interface KernelWasmResult { shape: string; dtype: DType; rows: number; jsGflops: number; wasmGflops: number; speedup: number; fmaGflops?: number }
 
 export async function kernelWasmSuite(say: (s?: string) => void = console.log): Promise<KernelWasmResult[]> {
   if (!wasmSimdAvailable()) {
     say('WebAssembly SIMD kernel unavailable (no SIMD support, or build/forwardpool.wasm missing: npm run build:wasm)');
     return [];
   }
+  const fma = wasmFmaAvailable();
   say(`## Kernel: JavaScript vs WebAssembly SIMD (one thread, ${ROWS} rows per call, median of ${ROUNDS} alternating rounds)`);
   say('');
-  say('| layer shape | dtype | JS GFLOP/s | WASM GFLOP/s | WASM / JS |');
-  say('|---|---|---:|---:|---:|');
+  say(fma
+    ? 'WASM is the plain SIMD build; WASM+FMA the relaxed-SIMD build (float32 multiply-adds fused; float64 runs the same code as WASM).'
+    : 'Relaxed SIMD is not enabled in this process: only the plain SIMD build is measured.');
+  say('');
+  say(`| layer shape | dtype | JS GFLOP/s | WASM GFLOP/s |${fma ? ' WASM+FMA GFLOP/s |' : ''} WASM / JS |`);
+  say(`|---|---|---:|---:|${fma ? '---:|' : ''}---:|`);
   const out: KernelWasmResult[] = [];
   for (const dtype of ['float32', 'float64'] as DType[]) {
     for (const { widths, acts, label } of shapes) {
@@ -50,16 +55,22 @@ export async function kernelWasmSuite(say: (s?: string) => void = console.log): 
       const y = new (dtype === 'float64' ? Float64Array : Float32Array)(ROWS * model.outputs);
       const js = createPlan(km);
       const wasm = createWasmPlan(km);
+      const fused = fma && dtype === 'float32' ? createWasmPlan(km, { fma: true }) : undefined;
       const flops = model.flopsPerRow * ROWS;
-      const g = { js: [] as number[], wasm: [] as number[] };
+      const g = { js: [] as number[], wasm: [] as number[], fma: [] as number[] };
       for (let round = 0; round < ROUNDS; round++) {
         const a = await measure(`js ${label} ${dtype}`, () => forwardRows(js, x.data, 0, y, 0, 0, ROWS), { async: false, time: TIME_MS });
         g.js.push(flops / (a.meanMs / 1000) / 1e9);
         const b = await measure(`wasm ${label} ${dtype}`, () => forwardRowsWasm(wasm, x.data, 0, y, 0, 0, ROWS), { async: false, time: TIME_MS });
         g.wasm.push(flops / (b.meanMs / 1000) / 1e9);
+        if (fused) {
+          const c = await measure(`wasm-fma ${label} ${dtype}`, () => forwardRowsWasm(fused, x.data, 0, y, 0, 0, ROWS), { async: false, time: TIME_MS });
+          g.fma.push(flops / (c.meanMs / 1000) / 1e9);
+        }
       }
       const r: KernelWasmResult = { shape: label, dtype, rows: ROWS, jsGflops: median(g.js), wasmGflops: median(g.wasm), speedup: median(g.wasm.map((w, i) => w / g.js[i]!)) };
-      say(`| ${label} | ${dtype} | ${fmt(r.jsGflops)} | ${fmt(r.wasmGflops)} | ${fmt(r.speedup, 1)}× |`);
+      if (fused) r.fmaGflops = median(g.fma);
+      say(`| ${label} | ${dtype} | ${fmt(r.jsGflops)} | ${fmt(r.wasmGflops)} |${fma ? ` ${r.fmaGflops === undefined ? '(same as WASM)' : fmt(r.fmaGflops)} |` : ''} ${fmt(r.speedup, 1)}× |`);
       out.push(r);
     }
   }

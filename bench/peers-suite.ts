@@ -36,9 +36,16 @@ export async function peersSuite(say: (s?: string) => void, quick: boolean): Pro
     const x = randomMatrix(c.rows, c.model.inputs, 'float32');
     const engine = await createEngine(c.model, { threads });
     await engine.predict(x);
-    const ours: number[] = [];
+    // Where the default kernel fuses multiply-adds (relaxed SIMD), the plain SIMD kernel too: it
+    // is what runs without relaxed SIMD (Node 20 without the flag).
+    const plain = engine.stats().kernel === 'wasm-fma' ? await createEngine(c.model, { threads, kernel: 'wasm' }) : undefined;
+    if (plain) await plain.predict(x);
+    const ours: number[] = [], oursPlain: number[] = [];
     const timeOurs = async (n: number) => {
-      for (let i = 0; i < n; i++) ours.push((await measure('fp', () => engine.predict(x), { async: true, iterations: 1, time: 0, warmupIterations: 0 })).meanMs);
+      for (let i = 0; i < n; i++) {
+        ours.push((await measure('fp', () => engine.predict(x), { async: true, iterations: 1, time: 0, warmupIterations: 0 })).meanMs);
+        if (plain) oursPlain.push((await measure('fp plain', () => plain.predict(x), { async: true, iterations: 1, time: 0, warmupIterations: 0 })).meanMs);
+      }
     };
     await timeOurs(c.runs);
     const peerRows: Array<{ name: string; rows: number; ms: number }> = [];
@@ -57,6 +64,7 @@ export async function peersSuite(say: (s?: string) => void, quick: boolean): Pro
     }
     await timeOurs(c.runs); // before and after the peers, so a drift in the host's speed shows in both halves
     await engine.close();
+    await plain?.close();
     const fpRowsPerSec = c.rows / (median(ours) / 1000);
     const line = (engineName: string, rows: number, rowsPerSec: number) => {
       const gflops = (rowsPerSec * c.model.flopsPerRow) / 1e9;
@@ -65,6 +73,7 @@ export async function peersSuite(say: (s?: string) => void, quick: boolean): Pro
       out.push({ model: c.name, rows, engine: engineName, rowsPerSec, gflops, ratio });
     };
     line(`**forwardpool** (${engine.stats().kernel} kernel)`, c.rows, fpRowsPerSec);
+    if (plain) line('forwardpool (wasm kernel: no relaxed SIMD)', c.rows, c.rows / (median(oursPlain) / 1000));
     for (const p of peerRows) line(p.name, p.rows, p.rows / (p.ms / 1000));
   }
   say('');

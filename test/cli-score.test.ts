@@ -141,6 +141,25 @@ describe.skipIf(!built)('forwardpool score', () => {
     expect(cli(['score', '--model', linearPath, '--input', input, '--emit', 'everything']).code).toBe(2);
   });
 
+  it('--kernel picks the forward kernel: auto, wasm-fma (which the command turns on in Node 20), wasm and js agree; another value exits 2', async () => {
+    const rows = Array.from({ length: 50 }, (_, i) => `r${i},${Math.sin(i) * 3},${Math.cos(i * 1.7)}`);
+    const input = await file('kernels.csv', `id,a,b\n${rows.join('\n')}\n`);
+    const outputs: number[][] = [];
+    for (const kernel of ['auto', 'wasm-fma', 'wasm', 'js']) {
+      const r = cli(['score', '--model', clfPath, '--input', input, '--id', 'id', '--kernel', kernel, '--emit', 'probs', '--quiet']);
+      expect(r.code, `${kernel}: ${r.stderr}`).toBe(0);
+      outputs.push(r.stdout.trim().split('\n').slice(1).flatMap((l) => l.split(',').slice(1).map(Number)));
+    }
+    const want = predictInline(clf, rows.flatMap((l) => l.split(',').slice(1).map(Number)), rows.length);
+    for (const got of outputs) {
+      expect(got.length).toBe(want.length);
+      got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(1e-6));
+    }
+    const bad = cli(['score', '--model', clfPath, '--input', input, '--kernel', 'gpu']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--kernel must be one of auto, wasm-fma, wasm, js, got "gpu"/);
+  });
+
   it('EXPECTED FAILURE - a bad model file exits 4; a model whose inputs are not columns exits 3', async () => {
     const input = await file('ok2.csv', 'x,y\n1,2\n');
     const junk = await file('junk.onnx', 'not a model');

@@ -8,6 +8,12 @@ import { ACTIVATION_NAMES, createEngine, defineModel, Matrix, type DType, type E
 import { referenceForward } from '../src/kernels/reference.js';
 import { titanicModel } from '../examples/models.js';
 import { maxAbsError, maxRelError, randInt, randomModel, randomRows, rng } from './helpers/random.js';
+import { setFlagsFromString } from 'node:v8';
+import { wasmFmaAvailable } from '../src/kernels/wasm.js';
+
+// Node 20 has relaxed SIMD behind a V8 flag: on, so that the fused-multiply-add build runs here too.
+if (!wasmFmaAvailable()) setFlagsFromString('--experimental-wasm-relaxed-simd');
+const WASM_KERNELS = wasmFmaAvailable() ? ['wasm', 'wasm-fma'] as const : ['wasm'] as const;
 
 const open: Engine[] = [];
 async function engine(...args: Parameters<typeof createEngine>): Promise<Engine> {
@@ -58,11 +64,11 @@ describe('oracle: pooled predict vs the naive float64 reference', () => {
   }
 });
 
-describe('oracle: both kernels through the engine', () => {
-  for (const kernel of ['js', 'wasm'] as const) {
+describe('oracle: every kernel through the engine', () => {
+  for (const kernel of ['js', ...WASM_KERNELS] as const) {
     for (const dtype of ['float64', 'float32'] as DType[]) {
       it(`kernel ${kernel}, ${dtype}: random models, 0 / 7 / 257 / 20 001 rows, 2 threads, every activation`, async () => {
-        const r = rng(kernel === 'js' ? 31 : 32);
+        const r = rng(kernel === 'js' ? 31 : kernel === 'wasm' ? 32 : 33);
         for (let t = 0; t < ACTIVATION_NAMES.length; t += 3) {
           const acts = ACTIVATION_NAMES.slice(t, t + 3);
           const widths = [randInt(r, 1, 600), ...acts.map(() => randInt(r, 1, 40))];
@@ -154,7 +160,7 @@ describe('order and determinism', () => {
 describe('chunk planner', () => {
   it('plans about four chunks per thread, capped at ~20 ms of estimated work, never below the overhead floor', () => {
     const big = 784 * 512 + 512 * 256 + 256 * 10; // multiply-adds per row of the 784→512→256→10 model
-    for (const kernel of ['js', 'wasm'] as const) {
+    for (const kernel of ['js', 'wasm', 'wasm-fma'] as const) {
       const cap = maxChunkRows(big, kernel);
       expect(cap * big / KERNEL_MADDS_PER_US[kernel]).toBeLessThanOrEqual(MAX_CHUNK_US);
       expect((cap + 1) * big / KERNEL_MADDS_PER_US[kernel]).toBeGreaterThan(MAX_CHUNK_US);

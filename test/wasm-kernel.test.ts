@@ -4,19 +4,29 @@
  * row independence and cancellation; plus exactness in float32 against a single-precision
  * reference in k order, and agreement with the JavaScript kernel (bitwise in float64; in float32
  * the exp-based activations computed in WebAssembly may differ in the last bit).
+ *
+ * Every case runs for both builds: the plain SIMD one ('wasm') and the relaxed-SIMD one
+ * ('wasm-fma', float32 multiply-adds fused), which this file enables in Node 20 through V8's flag.
  */
-import { describe, expect, it } from 'vitest';
+import { setFlagsFromString } from 'node:v8';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ACTIVATION_NAMES, defineModel, type ActivationSpec, type DType } from '../src/index.js';
 import { activateRange } from '../src/kernels/activations.js';
 import { createPlan, forwardRows, type KernelModel } from '../src/kernels/forward.js';
 import { referenceForward, type ReferenceLayer } from '../src/kernels/reference.js';
-import { createWasmPlan, forwardRowsWasm, wasmPath, wasmSimdAvailable } from '../src/kernels/wasm.js';
+import { createWasmPlan as createPlanOf, forwardRowsWasm, wasmFmaAvailable, wasmPath, wasmSimdAvailable } from '../src/kernels/wasm.js';
 import { kernelModelOf } from '../src/model/model.js';
 import { arrayOf, type FloatArray } from '../src/types.js';
 import { maxAbsError, maxRelError, randInt, randomModel, randomRows, rng } from './helpers/random.js';
 
 const available = wasmSimdAvailable();
 if (!available) console.warn(`\n[wasm-kernel] SKIPPED: WebAssembly SIMD unsupported or ${wasmPath()} missing; run npm run build:wasm (npm test builds it)\n`);
+if (available && !wasmFmaAvailable()) setFlagsFromString('--experimental-wasm-relaxed-simd'); // Node 20: relaxed SIMD is behind this flag
+const VARIANTS = wasmFmaAvailable() ? ['wasm', 'wasm-fma'] as const : ['wasm'] as const;
+if (available && VARIANTS.length === 1) console.warn('\n[wasm-kernel] the relaxed-SIMD build (build/forwardpool-fma.wasm) is not available here: only the plain build is tested\n');
+/** The build under test (set by each describe block below). */
+let fma = false;
+const createWasmPlan = (model: KernelModel, o: { blockRows?: number } = {}) => createPlanOf(model, { ...o, fma });
 
 type TestModel = ReturnType<typeof randomModel>['model'];
 
@@ -53,13 +63,51 @@ function referenceF32(l: ReferenceLayer, x: ArrayLike<number>, rows: number): nu
   return out;
 }
 
+/** referenceF32 with each multiply-add fused (rounded once): the relaxed-SIMD build's contract where the CPU has FMA. */
+function referenceF32Fused(l: ReferenceLayer, x: ArrayLike<number>, rows: number): number[] {
+  const f = Math.fround;
+  const out: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < l.units; j++) {
+      // x * w is exact in float64; s + x * w rounds to float64 first, so this is off by one ulp
+      // in the rare cases of double rounding, which expectDenseF32 allows.
+      let s = 0;
+      for (let k = 0; k < l.inputs; k++) s = f(s + f(x[r * l.inputs + k]!) * l.weights[k * l.units + j]!);
+      out.push(f(s + l.bias[j]!));
+    }
+  }
+  return out;
+}
+
+/**
+ * A float32 identity layer's output against single-precision accumulation in k order: exactly
+ * (plain build); or, for the relaxed-SIMD build, each value within one ulp of the fused
+ * accumulation (or exactly the unfused one, where the CPU has no FMA).
+ */
+function expectDenseF32(Y: FloatArray, l: ReferenceLayer, X: ArrayLike<number>, rows: number, what: string): void {
+  const plain = referenceF32(l, X, rows);
+  if (!fma) { expect(Array.from(Y), what).toEqual(plain); return; }
+  const fused = new Float32Array(referenceF32Fused(l, X, rows));
+  const y = new Float32Array(Y);
+  const yi = new Int32Array(y.buffer), fi = new Int32Array(fused.buffer);
+  let exact = 0;
+  for (let i = 0; i < y.length; i++) {
+    if (Object.is(y[i], fused[i])) { exact++; continue; }
+    if (Object.is(y[i], plain[i])) continue;
+    expect(Math.abs(yi[i]! - fi[i]!), `${what}, index ${i}: ${y[i]} vs fused ${fused[i]}`).toBeLessThanOrEqual(1);
+  }
+  expect(exact, what).toBeGreaterThanOrEqual(y.length * 0.99);
+}
+
 const sameBits = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   expect(a.length).toBe(b.length);
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return `index ${i}: ${a[i]} vs ${b[i]}`;
   return 'same';
 };
 
-describe.skipIf(!available)('forwardRowsWasm against the float64 reference', () => {
+for (const variant of VARIANTS) {
+describe.skipIf(!available)(`forwardRowsWasm (${variant}) against the float64 reference`, () => {
+  beforeAll(() => { fma = variant === 'wasm-fma'; });
   for (const dtype of ['float64', 'float32'] as DType[]) {
     it(`${dtype}: 40 random models (1-600 inputs, 1-4 layers), every activation, and the JS kernel`, () => {
       const r = rng(dtype === 'float64' ? 21 : 22);
@@ -100,7 +148,7 @@ describe.skipIf(!available)('forwardRowsWasm against the float64 reference', () 
               // Same summation order as the reference: bitwise equal, not just close.
               expect(Array.from(Y), `${K}→${N}, ${rows} rows`).toEqual(referenceForward(ref, rowsOf(X, rows, K)).flat());
             } else {
-              expect(Array.from(Y), `${K}→${N}, ${rows} rows`).toEqual(referenceF32(ref[0]!, X, rows));
+              expectDenseF32(Y, ref[0]!, X, rows, `${K}→${N}, ${rows} rows`);
               expect(maxRelError(Y, referenceForward(ref, rowsOf(X, rows, K)).flat())).toBeLessThanOrEqual(1e-5);
             }
           }
@@ -115,7 +163,7 @@ describe.skipIf(!available)('forwardRowsWasm against the float64 reference', () 
       const { model, ref } = randomModel(r, [K, N], ['identity'], 'float32');
       for (const rows of [1, 2, 3, 11]) { // 1 and 2 rows take the one-row path (four panels side by side, then single ones)
         const { X, Y } = runWasm(model, randomRows(r, rows, K), rows);
-        expect(Array.from(Y), `${K}→${N}, ${rows} rows`).toEqual(referenceF32(ref[0]!, X, rows));
+        expectDenseF32(Y, ref[0]!, X, rows, `${K}→${N}, ${rows} rows`);
       }
     }
   });
@@ -125,7 +173,9 @@ describe.skipIf(!available)('forwardRowsWasm against the float64 reference', () 
       { name: 'relu' }, { name: 'relu6' }, { name: 'leaky_relu' }, { name: 'leaky_relu', alpha: 0.3 },
       { name: 'hard_sigmoid' }, { name: 'hard_sigmoid', alpha: 0.7, beta: 0.1 }, { name: 'softsign' },
     ];
-    for (const dtype of ['float32', 'float64'] as DType[]) {
+    // (The relaxed-SIMD build runs the same activation passes; its float32 dense part is not
+    // single-precision k-order exact, so only its float64 layers compare here.)
+    for (const dtype of (fma ? ['float64'] : ['float32', 'float64']) as DType[]) {
       for (const activation of specs) {
         const r = rng(12);
         const K = 7, N = 13, rows = 9;
@@ -215,7 +265,8 @@ describe.skipIf(!available)('forwardRowsWasm against the float64 reference', () 
   });
 });
 
-describe.skipIf(!available)('forwardRowsWasm: row independence, offsets, cancellation, limits', () => {
+describe.skipIf(!available)(`forwardRowsWasm (${variant}): row independence, offsets, cancellation, limits`, () => {
+  beforeAll(() => { fma = variant === 'wasm-fma'; });
   for (const dtype of ['float32', 'float64'] as DType[]) {
     it(`${dtype}: a row's output is bitwise the same at any position and in any block`, () => {
       const r = rng(99);
@@ -295,3 +346,4 @@ describe.skipIf(!available)('forwardRowsWasm: row independence, offsets, cancell
     expect(() => createWasmPlan(huge)).toThrow(/model huge needs \d+\.\d MiB of WebAssembly memory .* at most 4096 MiB/);
   });
 });
+}

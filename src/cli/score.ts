@@ -8,6 +8,8 @@ import { BadDataError, scoreFile, ScoreUsageError, startScorePool } from '../io/
 import { isDecimal } from '../io/numbers.js';
 import type { MissingRule } from '../io/score-job.js';
 import { parse, UsageError } from './usage.js';
+import { KERNEL_CHOICES } from '../kernels/select.js';
+import { enableRelaxedSimd } from './relaxed-simd.js';
 
 const OPTIONS = {
   model: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' },
@@ -18,6 +20,7 @@ const OPTIONS = {
   'on-error': { type: 'string' }, rejects: { type: 'string' }, missing: { type: 'string' },
   'no-header': { type: 'boolean' }, delimiter: { type: 'string' }, columns: { type: 'string' },
   force: { type: 'boolean' }, quiet: { type: 'boolean' }, progress: { type: 'boolean' }, json: { type: 'boolean' },
+  kernel: { type: 'string' },
 } as const;
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], option: string, dflt: T): T {
@@ -108,6 +111,9 @@ export const SCORE_HELP = `forwardpool score: score a data file with a model, ro
                             skip: bad rows are left out and listed in --rejects <file>
   --no-header, --delimiter <char>   CSV/TSV only
   --threads N, --chunk-rows N       pool size (default: all cores), rows per task (default: blocks of ~1 MB)
+  --kernel auto|wasm-fma|wasm|js    forward kernel (default auto: WebAssembly SIMD with fused
+                            multiply-adds, which this command turns on in Node 20; wasm:
+                            without them, the same float32 bits on every machine)
   --force                   replace an existing output
   --progress / --quiet      progress bar on stderr (default: when stderr is a terminal) / no summary
   --json                    summary as JSON (stdout, or stderr when the output is stdout)
@@ -146,7 +152,9 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
   const showProgress = !v.quiet && (v.progress === true || process.stderr.isTTY === true);
   const totalBytes = showProgress && input !== '-' ? (await stat(input)).size : undefined;
   // Workers boot while the model and the input's head are read; scoreFile takes the pool over.
-  const pool = startScorePool(threads);
+  const kernel = oneOf(v.kernel, KERNEL_CHOICES, '--kernel', 'auto');
+  if (kernel === 'auto' || kernel === 'wasm-fma') enableRelaxedSimd();
+  const pool = startScorePool(threads, kernel);
   let model;
   try {
     model = await loadModel(v.model);

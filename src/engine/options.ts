@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { Errors } from '../errors.js';
 import type { KernelChoice, KernelName } from '../kernels/select.js';
 import { defaultInlineBelowRows } from './planner.js';
-import { resolveKernel } from '../kernels/select.js';
+import { KERNEL_CHOICES, resolveKernel } from '../kernels/select.js';
 
 export interface EngineOptions {
   /** Worker threads; default os.availableParallelism(). */
@@ -49,7 +49,7 @@ export function fillOptions(options: EngineOptions | undefined, costPerRow: numb
   const chunkRows = options.chunkRows === undefined || options.chunkRows === 'auto' ? 'auto' : int(options.chunkRows, 'chunkRows', 1);
   const maxQueue = options.maxQueue === undefined ? 4 * threads : int(options.maxQueue, 'maxQueue', 0);
   const choice = options.kernel ?? 'auto';
-  if (choice !== 'auto' && choice !== 'wasm' && choice !== 'js') throw Errors.type('options.kernel', "'auto', 'wasm' or 'js'", choice);
+  if (!KERNEL_CHOICES.includes(choice)) throw Errors.type('options.kernel', "'auto', 'wasm-fma', 'wasm' or 'js'", choice);
   const kernel = resolveKernel(choice);
   const inlineBelowRows = options.inlineBelowRows === undefined
     ? defaultInlineBelowRows(costPerRow, kernel)

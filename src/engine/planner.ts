@@ -12,10 +12,11 @@ import type { KernelName } from '../kernels/select.js';
 export const TASK_OVERHEAD_US = 40;
 /**
  * Multiply-add equivalents per microsecond each kernel sustains on one thread (measured on the
- * reference machine: JavaScript ~1.4 GFLOP/s x 2 on wide layers; WebAssembly SIMD ~30 GFLOP/s, taken a
- * little under so small layers, which run slower, are not underestimated).
+ * reference machine: JavaScript ~1.4 GFLOP/s x 2 on wide layers; WebAssembly SIMD ~30 GFLOP/s,
+ * ~36 with fused multiply-adds; taken a little under so small layers, which run slower, are not
+ * underestimated).
  */
-export const KERNEL_MADDS_PER_US: Readonly<Record<KernelName, number>> = { js: 1500, wasm: 12_000 };
+export const KERNEL_MADDS_PER_US: Readonly<Record<KernelName, number>> = { js: 1500, wasm: 12_000, 'wasm-fma': 14_000 };
 /** Aim for overhead under this fraction of a task's time. */
 const OVERHEAD_SHARE = 0.04;
 const CHUNKS_PER_THREAD = 4;

@@ -20,6 +20,8 @@ import { PANEL } from './dense.js';
 import type { KernelModel } from './forward.js';
 
 const FILE = 'forwardpool.wasm';
+/** The same source built with relaxed SIMD: float32 multiply-adds fused (see maddF32 in assembly/dense.ts). */
+const FMA_FILE = 'forwardpool-fma.wasm';
 
 /** What build/forwardpool.wasm exports. Pointers and strides are byte offsets into `memory`. */
 interface DenseExports {
@@ -64,7 +66,7 @@ function actPlace(act: number, f64: boolean): WasmLayer['actIn'] {
 
 /** Per-thread state for running a KernelModel in WebAssembly, made once and reused. */
 export interface WasmForwardPlan {
-  readonly kernel: 'wasm';
+  readonly kernel: 'wasm' | 'wasm-fma';
   model: KernelModel;
   blockRows: number;
   /** Rows of one micro-kernel tile; blockRows is a multiple of it. */
@@ -99,12 +101,29 @@ export function wasmPath(): string {
   return buildPath(FILE);
 }
 
+/** Three v128.const operands and f32x4.relaxed_madd: validates only where relaxed SIMD is enabled. */
+const RELAXED_PROBE = (() => {
+  const zero = [0xfd, 12, ...new Array<number>(16).fill(0)];
+  const body = [0, ...zero, ...zero, ...zero, 0xfd, 0x85, 0x02, 11];
+  const code = [1, body.length, ...body];
+  return new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, code.length, ...code]);
+})();
+
 let simd: boolean | undefined;
 
 /** Whether this runtime validates WebAssembly SIMD and the built module is present. */
 export function wasmSimdAvailable(): boolean {
   simd ??= WA !== undefined && WA.validate(SIMD_PROBE);
   return simd && wasmFilePresent(FILE);
+}
+
+/**
+ * Whether the relaxed-SIMD build can run here: Node 22 and later enable relaxed SIMD; Node 20
+ * needs `--experimental-wasm-relaxed-simd` (the forwardpool CLI sets it). Not cached: the flag
+ * may be set after the first call.
+ */
+export function wasmFmaAvailable(): boolean {
+  return wasmSimdAvailable() && WA!.validate(RELAXED_PROBE) && wasmFilePresent(FMA_FILE);
 }
 
 const align = (n: number, to: number) => Math.ceil(n / to) * to;
@@ -114,8 +133,8 @@ const align = (n: number, to: number) => Math.ceil(n / to) * to;
  * one row block's buffers, and repacks the weights from `model.buffer` into panels.
  * `blockRows` (rounded down to whole tiles) overrides the cache-sized default, for tests and tuning.
  */
-export function createWasmPlan(model: KernelModel, options: { blockRows?: number } = {}): WasmForwardPlan {
-  const { api, module } = wasmModule(FILE);
+export function createWasmPlan(model: KernelModel, options: { blockRows?: number; fma?: boolean } = {}): WasmForwardPlan {
+  const { api, module } = wasmModule(options.fma ? FMA_FILE : FILE);
   const instance = new api.Instance(module, {});
   const ex = instance.exports as unknown as DenseExports;
   const f64 = model.dtype === 'float64';
@@ -151,7 +170,7 @@ export function createWasmPlan(model: KernelModel, options: { blockRows?: number
   const P = new (arrayOf(model.dtype))(model.buffer);
   model.layers.forEach((l, i) => repack(P, l.wOffset, l.bOffset, l.inputs, l.units, M, layers[i]!.p / E, layers[i]!.b / E, cols));
   return {
-    kernel: 'wasm', model, blockRows, tileRows,
+    kernel: options.fma ? 'wasm-fma' : 'wasm', model, blockRows, tileRows,
     activate: f64 ? ex.activateF64 : ex.activateF32,
     softmax: ex.softmaxF32,
     M, layers, rowTmp, input: input / E, bufs: [buf0 / E, buf1 / E],
