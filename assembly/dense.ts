@@ -28,7 +28,7 @@
  * Determinism: each output is ((0 + x0*w0) + x1*w1) + ... in k order in the dtype's own
  * precision, then the bias is added once: for float64 that is exactly the JavaScript kernel's
  * arithmetic, for float32 it is single-precision accumulation. The default build has no FMA and
- * no relaxed SIMD; the relaxed-SIMD build (see maddF32) fuses each float32 multiply-add.
+ * no relaxed SIMD; the relaxed-SIMD build (see maddF32) fuses each multiply-add.
  */
 
 export const F32_ROWS: i32 = 4;
@@ -188,16 +188,19 @@ const SQRT_2_OVER_PI: f64 = 0.7978845608028654;
 }
 
 /**
- * c + a * w for float32 lanes. The default build adds a rounded product (f32x4.mul, then add).
- * The build with relaxed SIMD (build/forwardpool-fma.wasm, `--enable relaxed-simd`) uses
- * f32x4.relaxed_madd, which V8 compiles to one fused multiply-add where the CPU has one
- * (rounded once, so its float32 results differ in the last bits; still the same for a row
- * wherever it runs on one machine). Float64 layers never use it: they stay bitwise the
- * JavaScript kernel.
+ * c + a * w. The default build adds a rounded product (mul, then add): float64 layers are then
+ * bitwise the JavaScript kernel. The build with relaxed SIMD (build/forwardpool-fma.wasm,
+ * `--enable relaxed-simd`) uses relaxed_madd, which V8 compiles to one fused multiply-add where
+ * the CPU has one (rounded once, so results differ in the last bits; still the same for a row
+ * wherever it runs on one machine).
  */
 @inline function maddF32(a: v128, w: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, w, c);
   else return f32x4.add(c, f32x4.mul(a, w));
+}
+@inline function maddF64(a: v128, w: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(a, w, c);
+  else return f64x2.add(c, f64x2.mul(a, w));
 }
 
 /** One 4 x 8 float32 tile: rows x0, x0+xs, ... (K values each), panel p, bias b, output y (stride ys). */
@@ -261,17 +264,17 @@ const SQRT_2_OVER_PI: f64 = 0.7978845608028654;
   for (let k: usize = 0; k < kb; k += 8) {
     const w0 = v128.load(p), w1 = v128.load(p, 16);
     const a0 = v128.load64_splat(x0 + k);
-    c00 = f64x2.add(c00, f64x2.mul(a0, w0));
-    c01 = f64x2.add(c01, f64x2.mul(a0, w1));
+    c00 = maddF64(a0, w0, c00);
+    c01 = maddF64(a0, w1, c01);
     const a1 = v128.load64_splat(x1 + k);
-    c10 = f64x2.add(c10, f64x2.mul(a1, w0));
-    c11 = f64x2.add(c11, f64x2.mul(a1, w1));
+    c10 = maddF64(a1, w0, c10);
+    c11 = maddF64(a1, w1, c11);
     const a2 = v128.load64_splat(x2 + k);
-    c20 = f64x2.add(c20, f64x2.mul(a2, w0));
-    c21 = f64x2.add(c21, f64x2.mul(a2, w1));
+    c20 = maddF64(a2, w0, c20);
+    c21 = maddF64(a2, w1, c21);
     const a3 = v128.load64_splat(x3 + k);
-    c30 = f64x2.add(c30, f64x2.mul(a3, w0));
-    c31 = f64x2.add(c31, f64x2.mul(a3, w1));
+    c30 = maddF64(a3, w0, c30);
+    c31 = maddF64(a3, w1, c31);
     p += 32;
   }
   const b0 = v128.load(b), b1 = v128.load(b, 16);

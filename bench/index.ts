@@ -124,7 +124,7 @@ say(`Machine: ${machine}${QUICK ? ' (BENCH_QUICK=1: reduced sizes)' : ''}`);
 say('');
 const defaultKernel = resolveKernel('auto');
 say(defaultKernel === 'wasm-fma'
-  ? 'WebAssembly relaxed SIMD is on in this process (`npm run bench` passes `--experimental-wasm-relaxed-simd`, which Node 22 no longer needs), so the default kernel is `wasm-fma` (float32 multiply-adds fused); the plain `wasm` kernel, what Node 20 runs without the flag, is measured beside it in the kernel and peer tables.'
+  ? 'WebAssembly relaxed SIMD is on in this process (`npm run bench` passes `--experimental-wasm-relaxed-simd`, which Node 22 no longer needs), so the default kernel is `wasm-fma` (multiply-adds fused); the plain `wasm` kernel, what Node 20 runs without the flag, is measured beside it in the kernel and peer tables.'
   : `Default kernel: \`${defaultKernel}\` (relaxed SIMD is not enabled in this process).`);
 say('');
 const t0 = performance.now();

@@ -1,9 +1,8 @@
 /**
  * Kernel choice. 'auto' takes the fastest this runtime runs: the WebAssembly SIMD kernel built
- * with relaxed SIMD ('wasm-fma': float32 multiply-adds fused) where relaxed SIMD is enabled, the
+ * with relaxed SIMD ('wasm-fma': multiply-adds fused) where relaxed SIMD is enabled, the
  * plain WebAssembly SIMD kernel ('wasm') where only SIMD is, the JavaScript kernel ('js')
- * otherwise. Each can be asked for. All give a `RowsFn` with forwardRows' contract; float64
- * models run the same code under 'wasm' and 'wasm-fma'.
+ * otherwise. Each can be asked for. All give a `RowsFn` with forwardRows' contract.
  */
 import type { FloatArray } from '../types.js';
 import { createPlan, forwardRows, type KernelModel } from './forward.js';

@@ -20,7 +20,7 @@ import { PANEL } from './dense.js';
 import type { KernelModel } from './forward.js';
 
 const FILE = 'forwardpool.wasm';
-/** The same source built with relaxed SIMD: float32 multiply-adds fused (see maddF32 in assembly/dense.ts). */
+/** The same source built with relaxed SIMD: multiply-adds fused (see maddF32 in assembly/dense.ts). */
 const FMA_FILE = 'forwardpool-fma.wasm';
 
 /** What build/forwardpool.wasm exports. Pointers and strides are byte offsets into `memory`. */
