@@ -91,7 +91,7 @@ async function engineSuite(): Promise<void> {
 }
 
 async function latencySuite(): Promise<void> {
-  say('## Latency of predict() (784→512→256→10 float32, default options: small batches run inline)');
+  say('## Latency of predict() (784→512→256→10 float32, default options: small batches run inline, one row split over the calling thread and a helper)');
   say('');
   say('| batch rows | p50 ms | p99 ms | samples |');
   say('|---:|---:|---:|---:|');

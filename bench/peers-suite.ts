@@ -82,8 +82,13 @@ export async function peersSuite(say: (s?: string) => void, quick: boolean): Pro
   const model = mlp([784, 512, 256, 10], ['relu', 'relu', 'softmax'], 'float32');
   const one = randomMatrix(1, 784, 'float32');
   const engine = await createEngine(model, { threads });
+  const split = engine.stats().splitRows;
   const fp = await measure('fp 1 row', () => engine.predict(one), { async: true, time: quick ? 300 : 1500, iterations: 50 });
   await engine.close();
+  // The same without the split (what one thread does alone).
+  const alone = await createEngine(model, { threads, splitRows: false });
+  const fpAlone = await measure('fp 1 row unsplit', () => alone.predict(one), { async: true, time: quick ? 300 : 1500, iterations: 50 });
+  await alone.close();
   // onnxruntime-node with all threads (as in the table above) and with one: it splits even one
   // row's matrix-vector products across its (spinning) intra-op threads.
   const ortP50 = async (t: number) => {

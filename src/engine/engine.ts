@@ -14,6 +14,7 @@ import { toInputMatrix, type PredictInput } from './input.js';
 import { fillOptions, type EngineOptions, type FilledOptions } from './options.js';
 import { planChunkRows } from './planner.js';
 import { createPool } from './pool.js';
+import { RowSplitter } from './row-split.js';
 import { predictStream, type StreamOptions, type StreamSource } from './stream.js';
 import type { ChunkTask, PoolWorkerData } from './task.js';
 
@@ -27,9 +28,10 @@ export interface EngineStats {
   tasks: number;
   /** Rows scored (inline and pooled). */
   rows: number;
-  /** predict() calls that finished successfully, and how many of them ran inline. */
+  /** predict() calls that finished successfully, how many of them ran inline, and how many of those were split over two threads (one row). */
   calls: number;
   inlineCalls: number;
+  splitCalls: number;
   /** Tasks re-run after a worker failed (each task is retried at most once). */
   retries: number;
   /** Tasks in the pool now (running or queued), the most there ever were, and the bound. */
@@ -43,6 +45,8 @@ export interface EngineStats {
   inlineBelowRows: number;
   /** The kernel every thread runs. */
   kernel: KernelName;
+  /** Whether one-row calls are being split over two threads. */
+  splitRows: boolean;
 }
 
 export interface Engine extends AsyncDisposable {
@@ -71,10 +75,12 @@ class PoolEngine implements Engine {
   readonly #pool: Piscina;
   readonly #gate: Gate;
   #inline: RowsFn | undefined;
+  /** One-row calls over two threads (see row-split.ts), when options.splitRows. */
+  #split: RowSplitter | undefined;
   #closing: Promise<void> | undefined;
   #active = 0;
   #idle: (() => void) | undefined;
-  #counts = { tasks: 0, rows: 0, calls: 0, inlineCalls: 0, retries: 0 };
+  #counts = { tasks: 0, rows: 0, calls: 0, inlineCalls: 0, splitCalls: 0, retries: 0 };
 
   constructor(model: Model, options: FilledOptions) {
     this.model = model;
@@ -96,6 +102,10 @@ class PoolEngine implements Engine {
     const out = Matrix.alloc(this.#options.threads, this.model.outputs, this.model.dtype);
     await Promise.all(Array.from({ length: this.#options.threads }, (_, i) =>
       this.#pool.run(this.#task(x, out, i, i + 1, undefined))));
+    if (this.#options.splitRows) {
+      this.#split = new RowSplitter(this.#kernel, this.#options.kernel);
+      await this.#split.start();
+    }
   }
 
   async predict(input: PredictInput, options?: PredictOptions): Promise<Matrix> {
@@ -107,7 +117,10 @@ class PoolEngine implements Engine {
     if (x.rows === 0) return out;
     this.#active++;
     try {
-      if (x.rows < this.#options.inlineBelowRows) {
+      if (x.rows === 1 && this.#split && !this.#split.broken && this.#split.run(x.data, 0, out.data, 0)) {
+        this.#counts.inlineCalls++;
+        this.#counts.splitCalls++;
+      } else if (x.rows < this.#options.inlineBelowRows) {
         this.#inline ??= makeRowsFn(this.#kernel, this.#options.kernel);
         this.#inline(x.data, 0, out.data, 0, 0, x.rows);
         this.#counts.inlineCalls++;
@@ -206,6 +219,7 @@ class PoolEngine implements Engine {
       chunkRows: this.#options.chunkRows,
       inlineBelowRows: this.#options.inlineBelowRows,
       kernel: this.#options.kernel,
+      splitRows: this.#split !== undefined && !this.#split.broken,
     };
   }
 
@@ -213,6 +227,7 @@ class PoolEngine implements Engine {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       if (this.#active > 0) await new Promise<void>((resolve) => { this.#idle = resolve; });
+      await this.#split?.close();
       await this.#pool.destroy();
     })();
     return this.#closing;
@@ -229,7 +244,7 @@ class PoolEngine implements Engine {
  */
 export async function createEngine(model: Model, options?: EngineOptions): Promise<Engine> {
   if (!isModel(model)) throw Errors.type('model', 'a Model from defineModel() or loadModel()', model);
-  const engine = new PoolEngine(model, fillOptions(options, model.costPerRow));
+  const engine = new PoolEngine(model, fillOptions(options, model.costPerRow, kernelModelOf(model)));
   try {
     await engine.warmUp();
   } catch (e) {

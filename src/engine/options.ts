@@ -4,6 +4,8 @@ import { Errors } from '../errors.js';
 import type { KernelChoice, KernelName } from '../kernels/select.js';
 import { defaultInlineBelowRows } from './planner.js';
 import { KERNEL_CHOICES, resolveKernel } from '../kernels/select.js';
+import type { KernelModel } from '../kernels/forward.js';
+import { MIN_SPLIT_COST, rowSplitFits } from './row-split.js';
 
 export interface EngineOptions {
   /** Worker threads; default os.availableParallelism(). */
@@ -18,6 +20,13 @@ export interface EngineOptions {
   idleTimeout?: number;
   /** 'auto' (default): WebAssembly SIMD where available, else JavaScript; or force one. */
   kernel?: KernelChoice;
+  /**
+   * One-row predict() calls split each wide layer's columns between the calling thread and a
+   * helper thread (which spins for 2 ms after each call, then sleeps; after a second without
+   * calls it stops). 'auto' (default): with 2 or more threads, a WebAssembly kernel and at
+   * least 250,000 multiply-adds per row.
+   */
+  splitRows?: 'auto' | boolean;
 }
 
 export interface FilledOptions {
@@ -28,9 +37,11 @@ export interface FilledOptions {
   idleTimeout: number;
   /** The kernel `kernel` resolves to here (WebAssembly SIMD where available for 'auto'). */
   kernel: KernelName;
+  /** Whether one-row calls are split over two threads (splitRows resolved for this model). */
+  splitRows: boolean;
 }
 
-const KEYS = new Set(['threads', 'chunkRows', 'maxQueue', 'inlineBelowRows', 'idleTimeout', 'kernel']);
+const KEYS = new Set(['threads', 'chunkRows', 'maxQueue', 'inlineBelowRows', 'idleTimeout', 'kernel', 'splitRows']);
 
 function int(value: unknown, arg: string, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) throw Errors.type(`options.${arg}`, `an integer >= ${min}`, value);
@@ -38,7 +49,7 @@ function int(value: unknown, arg: string, min: number): number {
   return value;
 }
 
-export function fillOptions(options: EngineOptions | undefined, costPerRow: number): FilledOptions {
+export function fillOptions(options: EngineOptions | undefined, costPerRow: number, model: KernelModel): FilledOptions {
   if (options === undefined) options = {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw Errors.type('options', 'an object', options);
   for (const key of Object.keys(options)) {
@@ -55,5 +66,12 @@ export function fillOptions(options: EngineOptions | undefined, costPerRow: numb
     ? defaultInlineBelowRows(costPerRow, kernel)
     : int(options.inlineBelowRows, 'inlineBelowRows', 0);
   const idleTimeout = options.idleTimeout === undefined ? 60_000 : int(options.idleTimeout, 'idleTimeout', 0);
-  return { threads, chunkRows, maxQueue, inlineBelowRows, idleTimeout, kernel };
+  const split = options.splitRows ?? 'auto';
+  if (split !== 'auto' && split !== true && split !== false) throw Errors.type('options.splitRows', "'auto', true or false", split);
+  const fits = rowSplitFits(model, kernel, costPerRow);
+  if (split === true && !fits) {
+    throw Errors.range('options.splitRows', `a WebAssembly kernel (got ${kernel}) and a model whose only row-wise activation (softmax) is its last and with at least ${MIN_SPLIT_COST} multiply-adds per row`, `${costPerRow} multiply-adds per row`);
+  }
+  const splitRows = split === true || (split === 'auto' && fits && threads >= 2);
+  return { threads, chunkRows, maxQueue, inlineBelowRows, idleTimeout, kernel, splitRows };
 }

@@ -241,3 +241,49 @@ export function forwardRowsWasm(
   }
   return r1 - r0;
 }
+
+/** True for the activations that need a whole row (softmax, log_softmax). */
+export function rowWise(act: number): boolean {
+  return act === Act.softmax || act === Act.log_softmax;
+}
+
+/** Columns of a layer are split between threads at multiples of this (the plan's panel width). */
+export function panelWidth(plan: WasmForwardPlan): number {
+  return plan.model.dtype === 'float64' ? 4 : 8;
+}
+
+/**
+ * One row through columns [j0, j1) of layer i (j0 a multiple of panelWidth): reads the layer's
+ * input vector from x at xOff, writes those columns' outputs to y[yOff + j0 …  yOff + j1), with
+ * the activation applied unless it is row-wise (see rowActivationWasm). Each value is bitwise
+ * what forwardRowsWasm computes for the row: the same products in the same k order, and the
+ * element-wise activations act on each value alone.
+ */
+export function layerColumnsWasm(
+  plan: WasmForwardPlan, i: number, x: FloatArray, xOff: number, y: FloatArray, yOff: number, j0: number, j1: number,
+): void {
+  const { M, layers, input, bufs, activate, tmp } = plan;
+  const E = M.BYTES_PER_ELEMENT;
+  const l = layers[i]!;
+  M.set(x.subarray(xOff, xOff + l.inputs), input);
+  const dst = bufs[0] + j0;
+  const n = j1 - j0;
+  l.dense(input * E, 1, l.inputs, l.p + j0 * l.inputs * E, l.b + j0 * E, n, dst * E, n * E);
+  if (!rowWise(l.act)) {
+    if (l.actIn === 'wasm') activate(dst * E, n, l.act, l.alpha, l.beta);
+    else activateRows(M, dst, 1, n, n, l.act, l.alpha, l.beta, tmp);
+  }
+  y.set(M.subarray(dst, dst + n), yOff + j0);
+}
+
+/** Layer i's row-wise activation (softmax, log_softmax) on one row y[yOff …], in place, as forwardRowsWasm applies it. */
+export function rowActivationWasm(plan: WasmForwardPlan, i: number, y: FloatArray, yOff: number): void {
+  const { M, layers, bufs, softmax, rowTmp, tmp } = plan;
+  const E = M.BYTES_PER_ELEMENT;
+  const l = layers[i]!;
+  const dst = bufs[0];
+  M.set(y.subarray(yOff, yOff + l.units), dst);
+  if (l.actIn === 'wasm-rows') softmax(dst * E, 1, l.units, l.units * E, rowTmp, l.act === Act.log_softmax ? 1 : 0);
+  else activateRows(M, dst, 1, l.units, l.units, l.act, l.alpha, l.beta, tmp);
+  y.set(M.subarray(dst, dst + l.units), yOff);
+}
