@@ -104,7 +104,7 @@ export async function peersSuite(say: (s?: string) => void, quick: boolean): Pro
   };
   const ortAll = await ortP50(threads);
   const ortOne = await ortP50(1);
-  say(`1-row latency on 784→512→256→10: forwardpool predict() p50 ${fp.p50Ms.toFixed(3)} ms (p99 ${fp.p99Ms.toFixed(3)}; one row runs inline on the calling thread), onnxruntime-node session.run p50 ${ortAll.toFixed(3)} ms with intraOpNumThreads ${threads}, ${ortOne.toFixed(3)} ms with 1 (timed inside its worker, so without the comlink hop).`);
+  say(`1-row latency on 784→512→256→10: forwardpool predict() p50 ${fp.p50Ms.toFixed(3)} ms (p99 ${fp.p99Ms.toFixed(3)}; ${split ? 'the row split between the calling thread and a helper thread' : 'one row runs inline on the calling thread'}), ${fpAlone.p50Ms.toFixed(3)} ms with \`splitRows: false\` (the calling thread alone); onnxruntime-node session.run p50 ${ortAll.toFixed(3)} ms with intraOpNumThreads ${threads}, ${ortOne.toFixed(3)} ms with 1 (timed inside its worker, so without the comlink hop).`);
   say('');
-  return { rows: out, latency: { forwardpoolP50Ms: fp.p50Ms, forwardpoolP99Ms: fp.p99Ms, ortNodeP50Ms: ortAll, ortNodeOneThreadP50Ms: ortOne } };
+  return { rows: out, latency: { forwardpoolP50Ms: fp.p50Ms, forwardpoolP99Ms: fp.p99Ms, forwardpoolSplit: split, forwardpoolUnsplitP50Ms: fpAlone.p50Ms, ortNodeP50Ms: ortAll, ortNodeOneThreadP50Ms: ortOne } };
 }
