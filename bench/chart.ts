@@ -10,7 +10,7 @@ export function chartSvg(title: string, engine: EngineRow[], peers: PeerRow[]): 
   const W = 860, barH = 16, gap = 6, left = 330, right = 110;
   const rows: Array<{ group: string; label: string; value: number; ours: boolean }> = [];
   for (const r of engine) rows.push({ group: `forwardpool, threads — ${r.model}`, label: `${r.threads} thread${r.threads > 1 ? 's' : ''}`, value: r.rowsPerSec, ours: true });
-  const short = (e: string) => e.includes('forwardpool') ? `forwardpool (${/\((\w+) kernel\)/.exec(e)?.[1] ?? '?'} kernel)`
+  const short = (e: string) => e.includes('forwardpool') ? `forwardpool (${/\(([\w-]+) kernel/.exec(e)?.[1] ?? '?'})`
     : e.includes('tfjs') ? `tfjs ${e.includes('wasm backend') ? 'wasm' : 'cpu'}${/\(([\d,]+) rows\)/.test(e) ? ' (fewer rows)' : ''}`
     : e.replace(/ \d+\.\d+\.\d+.*$/, '');
   for (const p of peers) rows.push({ group: `vs peers — ${p.model}`, label: short(p.engine), value: p.rowsPerSec, ours: p.engine.includes('forwardpool') });
