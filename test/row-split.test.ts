@@ -45,7 +45,9 @@ describe.skipIf(!available)('one-row calls split over two threads', () => {
           const outs = await Promise.all(xs.map((x) => split.predict(x)));
           const want = await Promise.all(xs.map((x) => plain.predict(x)));
           outs.forEach((o, i) => expect(Array.from(o.data)).toEqual(Array.from(want[i]!.data)));
-          expect(split.stats().splitCalls).toBe(100);
+          // Nearly every call is split: a call that finds the helper's loop ended (after a second
+          // without calls, which a loaded CI machine can produce) runs unsplit and restarts it.
+          expect(split.stats().splitCalls).toBeGreaterThanOrEqual(90);
           expect(plain.stats().splitCalls).toBe(0);
         } finally {
           await split.close();
@@ -64,8 +66,9 @@ describe.skipIf(!available)('one-row calls split over two threads', () => {
       expect(e.stats().splitRows).toBe(true);
       await e.predict(Matrix.wrap(randomRows(r, 2, 784), 2, 784));
       expect(e.stats().splitCalls).toBe(0);
-      await e.predict(Matrix.wrap(randomRows(r, 1, 784), 1, 784));
-      expect(e.stats().splitCalls).toBe(1);
+      const one = Matrix.wrap(randomRows(r, 1, 784), 1, 784);
+      for (let i = 0; i < 5 && e.stats().splitCalls === 0; i++) await e.predict(one);
+      expect(e.stats().splitCalls).toBeGreaterThanOrEqual(1);
     } finally {
       await e.close();
     }
@@ -73,6 +76,31 @@ describe.skipIf(!available)('one-row calls split over two threads', () => {
       const off = await createEngine(model, { threads });
       expect(off.stats().splitRows).toBe(false);
       await off.close();
+    }
+  });
+
+  it('the helper\'s loop ends after a second without calls and starts again on the next one-row call', async () => {
+    const r = rng(75);
+    const { model } = randomModel(r, [784, 512, 256, 10], ['relu', 'relu', 'softmax'], 'float32');
+    const e = await createEngine(model, { threads: 2 });
+    const plain = await createEngine(model, { threads: 2, splitRows: false });
+    try {
+      const x = Matrix.wrap(randomRows(r, 1, 784), 1, 784);
+      const want = Array.from((await plain.predict(x)).data);
+      expect(Array.from((await e.predict(x)).data)).toEqual(want);
+      const before = e.stats().splitCalls;
+      await new Promise((resolve) => setTimeout(resolve, 1300)); // the loop has ended by now
+      expect(Array.from((await e.predict(x)).data)).toEqual(want); // runs unsplit, restarts the helper
+      expect(e.stats().splitCalls).toBe(before);
+      for (let i = 0; i < 50 && e.stats().splitCalls === before; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(Array.from((await e.predict(x)).data)).toEqual(want);
+      }
+      expect(e.stats().splitCalls).toBeGreaterThan(before);
+      expect(e.stats().splitRows).toBe(true);
+    } finally {
+      await e.close();
+      await plain.close();
     }
   });
 
