@@ -49,30 +49,22 @@ function rowsOf(X: ArrayLike<number>, rows: number, cols: number): number[][] {
   return Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => X[r * cols + c]!));
 }
 
-/** One identity layer in single precision, summed in k order from +0, then the bias: the float32 kernel's contract. */
-function referenceF32(l: ReferenceLayer, x: ArrayLike<number>, rows: number): number[] {
+/**
+ * One identity layer in single precision, summed in k order from +0, then the bias: the float32
+ * kernel's contract. `fused`: each multiply-add rounded once (the relaxed-SIMD build where the
+ * CPU has FMA); x * w is exact in float64 and s + x * w rounds to float64 first, so this is off by
+ * one ulp in the rare cases of double rounding, which expectDenseF32 allows.
+ */
+function referenceF32(l: ReferenceLayer, x: ArrayLike<number>, rows: number, fused = false): number[] {
   const f = Math.fround;
   const out: number[] = [];
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < l.units; j++) {
       let s = 0;
-      for (let k = 0; k < l.inputs; k++) s = f(s + f(x[r * l.inputs + k]! * l.weights[k * l.units + j]!));
-      out.push(f(s + l.bias[j]!));
-    }
-  }
-  return out;
-}
-
-/** referenceF32 with each multiply-add fused (rounded once): the relaxed-SIMD build's contract where the CPU has FMA. */
-function referenceF32Fused(l: ReferenceLayer, x: ArrayLike<number>, rows: number): number[] {
-  const f = Math.fround;
-  const out: number[] = [];
-  for (let r = 0; r < rows; r++) {
-    for (let j = 0; j < l.units; j++) {
-      // x * w is exact in float64; s + x * w rounds to float64 first, so this is off by one ulp
-      // in the rare cases of double rounding, which expectDenseF32 allows.
-      let s = 0;
-      for (let k = 0; k < l.inputs; k++) s = f(s + f(x[r * l.inputs + k]!) * l.weights[k * l.units + j]!);
+      for (let k = 0; k < l.inputs; k++) {
+        const p = f(x[r * l.inputs + k]!) * l.weights[k * l.units + j]!;
+        s = f(s + (fused ? p : f(p)));
+      }
       out.push(f(s + l.bias[j]!));
     }
   }
@@ -87,7 +79,7 @@ function referenceF32Fused(l: ReferenceLayer, x: ArrayLike<number>, rows: number
 function expectDenseF32(Y: FloatArray, l: ReferenceLayer, X: ArrayLike<number>, rows: number, what: string): void {
   const plain = referenceF32(l, X, rows);
   if (!fma) { expect(Array.from(Y), what).toEqual(plain); return; }
-  const fused = new Float32Array(referenceF32Fused(l, X, rows));
+  const fused = new Float32Array(referenceF32(l, X, rows, true));
   const y = new Float32Array(Y);
   const yi = new Int32Array(y.buffer), fi = new Int32Array(fused.buffer);
   let exact = 0;

@@ -103,8 +103,10 @@ class PoolEngine implements Engine {
     await Promise.all(Array.from({ length: this.#options.threads }, (_, i) =>
       this.#pool.run(this.#task(x, out, i, i + 1, undefined))));
     if (this.#options.splitRows) {
+      // The helper starts in the background: createEngine does not wait for it, and one-row
+      // calls run unsplit until it is ready.
       this.#split = new RowSplitter(this.#kernel, this.#options.kernel);
-      await this.#split.start();
+      void this.#split.start();
     }
   }
 
