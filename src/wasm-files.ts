@@ -46,15 +46,47 @@ export function wasmModule(file: string): { api: WasmApi; module: WasmModule } {
   return { api: WA, module };
 }
 
-/** Grows `memory` to at least `bytes`; false when a wasm32 memory cannot hold that many or the grow fails. */
-export function growMemory(memory: WasmMemory, bytes: number): boolean {
+/** A wasm32 memory holds at most 65,536 pages. */
+export const MAX_WASM_BYTES = 4 * 1024 * 1024 * 1024;
+
+/** Grows `memory` to at least `bytes`; a RangeError naming `what` (with the cause) when it cannot. */
+export function growMemory(memory: WasmMemory, bytes: number, what: string): void {
   const need = Math.ceil(bytes / WASM_PAGE) - memory.buffer.byteLength / WASM_PAGE;
-  if (need <= 0) return true;
-  if (bytes > 4 * 1024 * 1024 * 1024) return false;
+  if (need <= 0) return;
+  const fail = (cause?: unknown) => new RangeError(`could not grow WebAssembly memory to ${(bytes / 2 ** 20).toFixed(1)} MiB for ${what}`, { cause });
+  if (bytes > MAX_WASM_BYTES) throw fail();
   try {
     memory.grow(need);
-    return true;
-  } catch {
-    return false;
+  } catch (cause) {
+    throw fail(cause);
   }
+}
+
+/** i32.const 0; i8x16.splat; i8x16.popcnt: validates only where 128-bit SIMD is supported (as wasm-feature-detect does). */
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
+
+/** Three v128.const operands and f32x4.relaxed_madd: validates only where relaxed SIMD is enabled. */
+const RELAXED_PROBE = (() => {
+  const zero = [0xfd, 12, ...new Array<number>(16).fill(0)];
+  const body = [0, ...zero, ...zero, ...zero, 0xfd, 0x85, 0x02, 11];
+  const code = [1, body.length, ...body];
+  return new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, code.length, ...code]);
+})();
+
+let simd: boolean | undefined;
+
+/** Whether this runtime has 128-bit WebAssembly SIMD (every build in build/ needs it). */
+export function simdSupported(): boolean {
+  simd ??= WA !== undefined && WA.validate(SIMD_PROBE);
+  return simd;
+}
+
+/**
+ * Whether relaxed SIMD is enabled: Node 22 and later; Node 20 with
+ * `--experimental-wasm-relaxed-simd`. Not cached: the flag may be set after the first call.
+ */
+export function relaxedSimdSupported(): boolean {
+  return simdSupported() && WA!.validate(RELAXED_PROBE);
 }

@@ -6,7 +6,7 @@
  * to JavaScript).
  */
 import type { DType } from '../types.js';
-import { growMemory, WA, wasmFilePresent, wasmModule, type WasmMemory } from '../wasm-files.js';
+import { growMemory, simdSupported, wasmFilePresent, wasmModule, type WasmMemory } from '../wasm-files.js';
 import { asciiText, type RowSink } from './parse-block.js';
 import type { ScoreJob } from './score-job.js';
 
@@ -26,7 +26,11 @@ interface ParseExports {
 
 /** Rows per parseRows call: the value and span buffers hold this many. */
 const BATCH_ROWS = 1024;
-/** Bytes after the input: the scanner reads up to 32 past the start of a number, and the first must end one. */
+/**
+ * Bytes after the input: the scanner reads up to 32 past the start of a number, and the first
+ * must end one. (It also reads up to 24 bytes before a number's last digit, masked off: those
+ * lie in this module's own buffers, laid out before the input.)
+ */
 const PAD = 64;
 const LF = 0x0a;
 
@@ -39,7 +43,24 @@ export function useWasmParser(on: boolean): void {
 
 /** Whether the WebAssembly scanner can be used in this thread. */
 export function wasmParserAvailable(): boolean {
-  return !disabled && WA !== undefined && wasmFilePresent(FILE);
+  return !disabled && simdSupported() && wasmFilePresent(FILE);
+}
+
+/** A fresh instance of the scanner, its tables filled. */
+function instantiate(): ParseExports {
+  const { api, module } = wasmModule(FILE);
+  const ex = new api.Instance(module, {}).exports as unknown as ParseExports;
+  ex.init();
+  return ex;
+}
+
+/** Copies `bytes` into `memory` at `at`, then a line break and zeros up to PAD bytes (grown as needed). */
+function loadPadded(memory: WasmMemory, at: number, bytes: Uint8Array): void {
+  growMemory(memory, at + bytes.length + PAD, 'the CSV scanner');
+  const mem = new Uint8Array(memory.buffer, at, bytes.length + PAD);
+  mem.set(bytes);
+  mem.fill(0, bytes.length);
+  mem[bytes.length] = LF;
 }
 
 const align = (n: number, to: number) => Math.ceil(n / to) * to;
@@ -65,9 +86,7 @@ export class WasmRowScanner {
   lines = 0;
 
   constructor(job: ScoreJob, F: number, dtype: DType) {
-    const { api, module } = wasmModule(FILE);
-    this.ex = new api.Instance(module, {}).exports as unknown as ParseExports;
-    this.ex.init();
+    this.ex = instantiate();
     this.F = F;
     this.dtype = dtype;
     this.K = job.kept.length;
@@ -82,7 +101,7 @@ export class WasmRowScanner {
     this.out = at; at = align(at + BATCH_ROWS * F * 8, 16);
     this.spans = at; at = align(at + BATCH_ROWS * this.K * 8, 16);
     this.input = at;
-    this.grow(at + (1 << 20) + PAD);
+    growMemory(this.ex.memory, at + (1 << 20) + PAD, 'the CSV scanner');
     const mem = this.ex.memory.buffer;
     const roles = new Uint8Array(mem, this.roles, fc);
     const slots = new Int32Array(mem, this.slots, fc);
@@ -94,19 +113,10 @@ export class WasmRowScanner {
     });
   }
 
-  private grow(bytes: number): void {
-    if (!growMemory(this.ex.memory, bytes)) throw new RangeError(`could not grow the CSV scanner's WebAssembly memory to ${(bytes / 2 ** 20).toFixed(1)} MiB`);
-  }
-
-  /** Copies a block in (with a line break after it when it has none, and padding). */
+  /** Copies a block in (with a line break after it, and padding). */
   load(bytes: Uint8Array): void {
-    const n = bytes.length;
-    this.grow(this.input + n + PAD);
-    const mem = new Uint8Array(this.ex.memory.buffer, this.input, n + PAD);
-    mem.set(bytes);
-    mem.fill(0, n);
-    mem[n] = LF;
-    this.n = n;
+    loadPadded(this.ex.memory, this.input, bytes);
+    this.n = bytes.length;
     this.text = undefined;
   }
 
@@ -157,19 +167,9 @@ export class WasmRowScanner {
  * number it leaves to JavaScript.
  */
 export function wasmDecimal(text: Uint8Array, delimiter: number, float32: boolean): { end: number; value: number } {
-  const { api, module } = wasmModule(FILE);
-  wasmDecimalInstance ??= (() => {
-    const ex = new api.Instance(module, {}).exports as unknown as ParseExports;
-    ex.init();
-    return ex;
-  })();
-  const ex = wasmDecimalInstance;
+  const ex = wasmDecimalInstance ??= instantiate();
   const at = align(ex.heapBase(), 16);
-  growMemory(ex.memory, at + text.length + PAD);
-  const mem = new Uint8Array(ex.memory.buffer, at, text.length + PAD);
-  mem.set(text);
-  mem.fill(0, text.length);
-  mem[text.length] = LF;
+  loadPadded(ex.memory, at, text);
   const end = ex.decimal(at, delimiter, float32 ? 1 : 0);
   return { end: end < 0 ? end : end - at, value: ex.lastValue() };
 }

@@ -14,7 +14,7 @@
  * JavaScript `activateRows` on a view of the same memory; copy the rows out.
  */
 import { arrayOf, bytesOf, type FloatArray } from '../types.js';
-import { buildPath, growMemory, WA, wasmFilePresent, wasmModule, type WasmGlobal, type WasmMemory } from '../wasm-files.js';
+import { buildPath, growMemory, MAX_WASM_BYTES, relaxedSimdSupported, simdSupported, wasmFilePresent, wasmModule, type WasmGlobal, type WasmMemory } from '../wasm-files.js';
 import { Act, activateRows } from './activations.js';
 import { PANEL } from './dense.js';
 import type { KernelModel } from './forward.js';
@@ -86,35 +86,18 @@ export interface WasmForwardPlan {
 
 /** Float32 layers this narrow use denseF32Narrow (measured, one thread: 3→1 1.84×, 5→3 1.30×, 32→2 1.18×, 64→4 1.05× the 4 x 8 tile; identical results). */
 const NARROW_UNITS = 4;
-const MAX_WASM_BYTES = 4 * 1024 * 1024 * 1024; // wasm32: 65,536 pages
 /** Bytes of input and layer buffers one row block may occupy (L2 here is 2 MiB per core). */
 const BLOCK_BYTES = 1 << 20;
 const MAX_BLOCK_ROWS = 1024;
-
-/** i32.const 0; i8x16.splat; i8x16.popcnt: validates only where 128-bit SIMD is supported (as wasm-feature-detect does). */
-const SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
-]);
 
 /** build/forwardpool.wasm at the package root. */
 export function wasmPath(): string {
   return buildPath(FILE);
 }
 
-/** Three v128.const operands and f32x4.relaxed_madd: validates only where relaxed SIMD is enabled. */
-const RELAXED_PROBE = (() => {
-  const zero = [0xfd, 12, ...new Array<number>(16).fill(0)];
-  const body = [0, ...zero, ...zero, ...zero, 0xfd, 0x85, 0x02, 11];
-  const code = [1, body.length, ...body];
-  return new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, code.length, ...code]);
-})();
-
-let simd: boolean | undefined;
-
 /** Whether this runtime validates WebAssembly SIMD and the built module is present. */
 export function wasmSimdAvailable(): boolean {
-  simd ??= WA !== undefined && WA.validate(SIMD_PROBE);
-  return simd && wasmFilePresent(FILE);
+  return simdSupported() && wasmFilePresent(FILE);
 }
 
 /**
@@ -123,7 +106,7 @@ export function wasmSimdAvailable(): boolean {
  * may be set after the first call.
  */
 export function wasmFmaAvailable(): boolean {
-  return wasmSimdAvailable() && WA!.validate(RELAXED_PROBE) && wasmFilePresent(FMA_FILE);
+  return relaxedSimdSupported() && wasmFilePresent(FMA_FILE);
 }
 
 const align = (n: number, to: number) => Math.ceil(n / to) * to;
@@ -184,7 +167,7 @@ function growTo(memory: WasmMemory, bytes: number, model: KernelModel): void {
       `model ${model.id} needs ${(bytes / 2 ** 20).toFixed(1)} MiB of WebAssembly memory for its weights and row buffers, but a wasm32 memory holds at most 4096 MiB (use the JavaScript kernel)`,
     );
   }
-  if (!growMemory(memory, bytes)) throw new RangeError(`could not grow WebAssembly memory to ${(bytes / 2 ** 20).toFixed(1)} MiB for model ${model.id}`);
+  growMemory(memory, bytes, `model ${model.id}`);
 }
 
 /**
