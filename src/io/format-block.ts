@@ -3,7 +3,7 @@
  * from the input) → output bytes in CSV, NDJSON or raw .npy data (the header is the writer's).
  */
 import type { DType, FloatArray } from '../types.js';
-import { formatFloat32, formatFloat64, writeFloat32 } from './numbers.js';
+import { formatFloat32, formatFloat64, writeAscii, writeFloat32 } from './numbers.js';
 import { LITTLE_ENDIAN } from './npy.js';
 import { keptText, type ParsedBlock } from './parse-block.js';
 import type { ScoreJob } from './score-job.js';
@@ -44,8 +44,8 @@ export function labelOf(job: ScoreJob, Y: ArrayLike<number>, o: number, N: numbe
 /** Output bytes for `rows` rows of outputs `Y` (rows × N) and their kept values. */
 export function formatBlock(job: ScoreJob, Y: FloatArray, rows: number, N: number, parsed: Pick<ParsedBlock, 'kept' | 'keptSpans'>, dtype: DType): Uint8Array {
   if (job.output === 'npy') return npyData(Y, rows * N, dtype);
-  const fmt = dtype === 'float64' ? formatFloat64 : formatFloat32;
   if (job.output === 'csv' && parsed.keptSpans) return csvFromSpans(job, Y, rows, N, parsed.keptSpans, dtype === 'float64' ? writeFloat64 : writeFloat32);
+  const fmt = dtype === 'float64' ? formatFloat64 : formatFloat32;
   const kept = keptText(parsed);
   const K = job.kept.length;
   const units = job.emit !== 'label';
@@ -89,9 +89,7 @@ export function formatBlock(job: ScoreJob, Y: FloatArray, rows: number, N: numbe
 const COMMA = 0x2c, QUOTE = 0x22, CR = 0x0d, LF = 0x0a;
 
 function writeFloat64(out: Uint8Array, o: number, v: number): number {
-  const t = formatFloat64(v);
-  for (let i = 0; i < t.length; i++) out[o++] = t.charCodeAt(i);
-  return o;
+  return writeAscii(out, o, formatFloat64(v));
 }
 
 /**

@@ -58,11 +58,7 @@ export function formatFloat32(x: number): string {
  */
 export function writeFloat32(out: Uint8Array, o: number, x: number): number {
   const a = x < 0 ? -x : x;
-  if (!(a >= 1e-13 && a < 1e13) || !shortestFloat32(a)) {
-    const t = formatFloat32General(x);
-    for (let i = 0; i < t.length; i++) out[o++] = t.charCodeAt(i);
-    return o;
-  }
+  if (!(a >= 1e-13 && a < 1e13) || !shortestFloat32(a)) return writeAscii(out, o, formatFloat32General(x));
   return writeDigits(out, o, x < 0, shortN, shortQ);
 }
 
@@ -162,7 +158,17 @@ export function digitsText(negative: boolean, n: number, q: number): string {
 const DIGITS = new Uint8Array(10);
 const ZERO_CHAR = 0x30;
 
-/** digitsText(negative, n, q) as ASCII bytes into `out` at `o`, for n < 2^31; returns the end. */
+/** ASCII text `t` into `out` at `o`; returns the end. */
+export function writeAscii(out: Uint8Array, o: number, t: string): number {
+  for (let i = 0; i < t.length; i++) out[o++] = t.charCodeAt(i);
+  return o;
+}
+
+/**
+ * digitsText(negative, n, q) as ASCII bytes into `out` at `o`, for n < 2^31; returns the end.
+ * (The same layout twice: building the string from these bytes measured 185 instead of 125-150
+ * ns per value for formatFloat32, so the text path keeps its own.)
+ */
 function writeDigits(out: Uint8Array, o: number, negative: boolean, n: number, q: number): number {
   let m = n | 0;
   while (m % 10 === 0) { m = (m / 10) | 0; q++; }
@@ -192,8 +198,7 @@ function writeDigits(out: Uint8Array, o: number, negative: boolean, n: number, q
     const exp = point - 1;
     out[o++] = 0x65; // e
     out[o++] = exp < 0 ? MINUS : PLUS;
-    const text = String(exp < 0 ? -exp : exp);
-    for (let i = 0; i < text.length; i++) out[o++] = text.charCodeAt(i);
+    o = writeAscii(out, o, String(exp < 0 ? -exp : exp));
   }
   return o;
 }
