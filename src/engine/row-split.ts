@@ -15,14 +15,16 @@
  *     (so both halves of its input are there, and nobody still reads the vector it overwrites);
  *   - the caller applies a row-wise activation (softmax) of the last layer to the whole row.
  * The helper spins for SPIN_MS after a call (so back-to-back calls need no wake-up), then sleeps
- * in Atomics.wait until the next. Every value is bitwise what the unsplit kernel gives: the
- * same products in the same order, see layerColumnsWasm.
+ * in Atomics.wait; after IDLE_EXIT_MS without calls its loop ends, and the next one-row call
+ * (run unsplit) starts it again. The caller claims the helper for a call by moving STATE from
+ * IDLE to BUSY, which the helper's own IDLE-to-OFF exit cannot cross. Every value is bitwise
+ * what the unsplit kernel gives: the same products in the same order, see layerColumnsWasm.
  */
 import type { Piscina } from 'piscina';
 import type { KernelModel } from '../kernels/forward.js';
 import type { KernelName } from '../kernels/select.js';
-import { createWasmPlan, layerColumnsWasm, panelWidth, rowActivationWasm, rowWise, type WasmForwardPlan } from '../kernels/wasm.js';
-import { arrayOf, type FloatArray } from '../types.js';
+import { createWasmPlan, layerColumnsWasm, rowActivationWasm, rowWise, type WasmForwardPlan } from '../kernels/wasm.js';
+import { arrayOf, bytesOf, type FloatArray } from '../types.js';
 import { createPool } from './pool.js';
 
 const SEQ = 0, MAIN_DONE = 1, HELPER_DONE = 2, STOP = 3, STATE = 4;
@@ -51,8 +53,7 @@ export interface RowSplitSetup {
 
 /** Where layer i is split: its first helper column (its units when the caller runs it alone). */
 function splitPoints(plan: WasmForwardPlan): number[] {
-  const pw = panelWidth(plan);
-  return plan.model.layers.map((l) => (l.units < MIN_SPLIT_UNITS ? l.units : Math.ceil(l.units / 2 / pw) * pw));
+  return plan.model.layers.map((l) => (l.units < MIN_SPLIT_UNITS ? l.units : Math.ceil(l.units / 2 / plan.cols) * plan.cols));
 }
 
 /** Whether a model's one-row calls are worth splitting, and can be: wide enough, a WebAssembly kernel, softmax only last. */
@@ -62,8 +63,13 @@ export function rowSplitFits(model: KernelModel, kernel: KernelName, costPerRow:
   return model.layers.every((l, i) => i === last || !rowWise(l.act));
 }
 
+/** Values in each of the two shared vectors: the widest of the input and the layers. */
+function vectorWidth(model: KernelModel): number {
+  return Math.max(model.inputs, ...model.layers.map((l) => l.units));
+}
+
 function vectorsOf(model: KernelModel, vectors: SharedArrayBuffer): [FloatArray, FloatArray] {
-  const width = Math.max(model.inputs, ...model.layers.map((l) => l.units));
+  const width = vectorWidth(model);
   const F = arrayOf(model.dtype);
   return [new F(vectors, 0, width), new F(vectors, width * F.BYTES_PER_ELEMENT, width)];
 }
@@ -143,11 +149,10 @@ export class RowSplitter {
   broken = false;
 
   constructor(model: KernelModel, kernel: KernelName) {
-    const width = Math.max(model.inputs, ...model.layers.map((l) => l.units));
     this.#setup = {
       model, kernel,
       control: new SharedArrayBuffer(16 * 4),
-      vectors: new SharedArrayBuffer(2 * width * (model.dtype === 'float64' ? 8 : 4)),
+      vectors: new SharedArrayBuffer(2 * vectorWidth(model) * bytesOf(model.dtype)),
     };
     this.#plan = createWasmPlan(model, { fma: kernel === 'wasm-fma' });
     this.#split = splitPoints(this.#plan);

@@ -1,11 +1,13 @@
 /**
- * CSV/TSV blocks parsed straight from bytes. A row of plain ASCII fields (no quotes, no bytes
- * above 0x7f) is scanned once: feature fields are read by `decimalAt` where they stand, kept
- * fields become strings only once the whole row is known to be good, other fields are skipped.
- * Any other row — quoted fields, non-ASCII text, a field that is not a plain number, a wrong
- * field count — goes through the general path (decode, RFC 4180 grammar, `parseDecimal`), which
- * gives the same values and the same messages as before; so the fast path only ever accepts
- * rows the general path would accept, with the same numbers.
+ * CSV/TSV blocks parsed straight from bytes. Plain rows (no quotes, no bytes above 0x7f, plain
+ * numbers) are taken in batches by the WebAssembly scanner (wasm-parse.ts) where there is one.
+ * A row it hands back, and every row where there is none, is scanned once here in JavaScript:
+ * feature fields are read by `decimalAt` where they stand, kept fields are recorded as byte
+ * ranges (text only once the whole row is known to be good), other fields are skipped. Any
+ * other row — quoted fields, non-ASCII text, a field that is not a plain number, a wrong field
+ * count — goes through the general path (decode, RFC 4180 grammar, `parseDecimal`), which gives
+ * the same values and the same messages as before; so the fast paths only ever accept rows the
+ * general path would accept, with the same numbers.
  */
 import type { DType } from '../types.js';
 import { CsvSyntaxError, parseCsv } from './csv.js';

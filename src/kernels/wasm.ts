@@ -61,7 +61,7 @@ function actPlace(act: number, f64: boolean): WasmLayer['actIn'] {
   if (PIECEWISE.has(act)) return 'wasm';
   if (f64) return 'js';
   if (EXP_BASED_F32.has(act)) return 'wasm';
-  return act === Act.softmax || act === Act.log_softmax ? 'wasm-rows' : 'js';
+  return rowWise(act) ? 'wasm-rows' : 'js';
 }
 
 /** Per-thread state for running a KernelModel in WebAssembly, made once and reused. */
@@ -71,6 +71,8 @@ export interface WasmForwardPlan {
   blockRows: number;
   /** Rows of one micro-kernel tile; blockRows is a multiple of it. */
   tileRows: number;
+  /** Columns per weight panel; layers are split between threads at multiples of it (row-split.ts). */
+  cols: number;
   activate: DenseExports['activateF32'];
   /** The instance's memory as the model's dtype (the memory never grows after the plan is made). */
   M: FloatArray;
@@ -153,7 +155,7 @@ export function createWasmPlan(model: KernelModel, options: { blockRows?: number
   const P = new (arrayOf(model.dtype))(model.buffer);
   model.layers.forEach((l, i) => repack(P, l.wOffset, l.bOffset, l.inputs, l.units, M, layers[i]!.p / E, layers[i]!.b / E, cols));
   return {
-    kernel: options.fma ? 'wasm-fma' : 'wasm', model, blockRows, tileRows,
+    kernel: options.fma ? 'wasm-fma' : 'wasm', model, blockRows, tileRows, cols,
     activate: f64 ? ex.activateF64 : ex.activateF32,
     softmax: ex.softmaxF32,
     M, layers, rowTmp, input: input / E, bufs: [buf0 / E, buf1 / E],
@@ -230,13 +232,8 @@ export function rowWise(act: number): boolean {
   return act === Act.softmax || act === Act.log_softmax;
 }
 
-/** Columns of a layer are split between threads at multiples of this (the plan's panel width). */
-export function panelWidth(plan: WasmForwardPlan): number {
-  return plan.model.dtype === 'float64' ? 4 : 8;
-}
-
 /**
- * One row through columns [j0, j1) of layer i (j0 a multiple of panelWidth): reads the layer's
+ * One row through columns [j0, j1) of layer i (j0 a multiple of plan.cols): reads the layer's
  * input vector from x at xOff, writes those columns' outputs to y[yOff + j0 …  yOff + j1), with
  * the activation applied unless it is row-wise (see rowActivationWasm). Each value is bitwise
  * what forwardRowsWasm computes for the row: the same products in the same k order, and the
