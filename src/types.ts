@@ -6,7 +6,7 @@ export type FloatArray = Float32Array | Float64Array;
 export type ActivationName =
   | 'identity' | 'linear' | 'relu' | 'relu6' | 'leaky_relu' | 'elu' | 'selu'
   | 'sigmoid' | 'hard_sigmoid' | 'tanh' | 'softplus' | 'softsign'
-  | 'gelu' | 'gelu_tanh' | 'silu' | 'swish' | 'softmax' | 'log_softmax';
+  | 'gelu' | 'gelu_tanh' | 'silu' | 'swish' | 'hard_swish' | 'mish' | 'softmax' | 'log_softmax';
 
 export interface ActivationSpec {
   name: ActivationName;
@@ -16,13 +16,35 @@ export interface ActivationSpec {
   gamma?: number;
 }
 
-export interface LayerSpec {
+/** A dense layer: `act(inputs @ W + bias)`. */
+export interface DenseLayerSpec {
+  /** Optional tag; a layer without `type` is dense. */
+  type?: 'dense';
   /** `[inputs][units]`, as in `inputs @ W`; or flat row-major `inputs x units` with `units` set. */
   weights: number[][] | Float32Array | Float64Array;
   units?: number;
   bias?: number[] | Float32Array | Float64Array;
   activation?: ActivationName | ActivationSpec;
 }
+
+/**
+ * Layer normalisation over each row: `act((x - mean(x)) / sqrt(var(x) + epsilon) * scale + bias)`,
+ * mean and (biased) variance over the row's values. Its width is the previous layer's units (or,
+ * as the first layer, `units` or the length of `scale`/`bias`).
+ */
+export interface LayerNormSpec {
+  type: 'layer_norm';
+  units?: number;
+  /** Per-unit gain (gamma); omitted = ones. */
+  scale?: number[] | Float32Array | Float64Array;
+  /** Per-unit shift (beta); omitted = zeros. */
+  bias?: number[] | Float32Array | Float64Array;
+  /** Added to the variance; default 1e-5 (PyTorch's and ONNX's default). */
+  epsilon?: number;
+  activation?: ActivationName | ActivationSpec;
+}
+
+export type LayerSpec = DenseLayerSpec | LayerNormSpec;
 
 export interface ModelSpec {
   dtype?: DType;

@@ -1,7 +1,7 @@
 /** `forwardpool inspect <model>`: what a model file holds, for people and (with --json) programs. */
 import { readFile } from 'node:fs/promises';
-import { detectFormat, loadModel } from '../model/load.js';
-import type { Model } from '../model/model.js';
+import { detectFormat, loadModel, loadNotes } from '../model/load.js';
+import { layerNormLabel, type Model } from '../model/model.js';
 import { activationLabel } from '../model/activations.js';
 import { parse } from './usage.js';
 
@@ -17,9 +17,11 @@ export function describeModel(model: Model, format: string) {
     inputNames: model.inputNames ?? null,
     labels: model.labels ?? null,
     layers: model.layers.map((l, i) => ({
-      index: i, inputs: l.inputs, units: l.units, activation: l.activation.name,
+      index: i, type: l.type, inputs: l.inputs, units: l.units, activation: l.activation.name,
       params: l.activation.params, bias: l.hasBias,
+      ...(l.type === 'layer_norm' ? { scale: l.hasScale, epsilon: l.epsilon } : {}),
     })),
+    notes: [...loadNotes(model)],
   };
 }
 
@@ -44,8 +46,11 @@ export async function inspectCommand(args: string[]): Promise<number> {
     `  input names: ${listNames(model.inputNames)}`,
     `  labels: ${listNames(model.labels)}`,
     '  layer  shape            activation             bias',
-    ...model.layers.map((l, i) =>
-      `  ${String(i).padStart(5)}  ${`${l.inputs}→${l.units}`.padEnd(15)}  ${activationLabel(l.activation).padEnd(21)}  ${l.hasBias ? 'yes' : 'no'}`),
+    ...model.layers.map((l, i) => {
+      const shape = l.type === 'dense' ? `${l.inputs}→${l.units}` : `${layerNormLabel(l)} ${l.units}`;
+      return `  ${String(i).padStart(5)}  ${shape.padEnd(15)}  ${activationLabel(l.activation).padEnd(21)}  ${l.hasBias ? 'yes' : 'no'}`;
+    }),
+    ...(loadNotes(model).length > 0 ? ['  import notes:', ...loadNotes(model).map((n) => `    - ${n}`)] : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

@@ -56,11 +56,11 @@ function splitPoints(plan: WasmForwardPlan): number[] {
   return plan.model.layers.map((l) => (l.units < MIN_SPLIT_UNITS ? l.units : Math.ceil(l.units / 2 / plan.cols) * plan.cols));
 }
 
-/** Whether a model's one-row calls are worth splitting, and can be: wide enough, a WebAssembly kernel, softmax only last. */
+/** Whether a model's one-row calls are worth splitting, and can be: wide enough, a WebAssembly kernel, softmax only last, no layer norm (row-wise). */
 export function rowSplitFits(model: KernelModel, kernel: KernelName, costPerRow: number): boolean {
   if (kernel === 'js' || costPerRow < MIN_SPLIT_COST) return false;
   const last = model.layers.length - 1;
-  return model.layers.every((l, i) => i === last || !rowWise(l.act));
+  return model.layers.every((l, i) => !l.norm && (i === last || !rowWise(l.act)));
 }
 
 /** Values in each of the two shared vectors: the widest of the input and the layers. */

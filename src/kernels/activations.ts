@@ -10,7 +10,7 @@ import type { FloatArray } from '../types.js';
 export const Act = {
   identity: 0, relu: 1, relu6: 2, leaky_relu: 3, elu: 4, selu: 5, sigmoid: 6,
   hard_sigmoid: 7, tanh: 8, softplus: 9, softsign: 10, gelu: 11, gelu_tanh: 12,
-  silu: 13, softmax: 14, log_softmax: 15,
+  silu: 13, softmax: 14, log_softmax: 15, hard_swish: 16, mish: 17,
 } as const;
 export type ActId = (typeof Act)[keyof typeof Act];
 
@@ -141,6 +141,13 @@ export function activateRange(buf: FloatArray, start: number, end: number, act: 
       return;
     case Act.silu:
       for (let i = start; i < end; i++) { const x = buf[i]!; buf[i] = x * sigmoid(x); }
+      return;
+    case Act.hard_swish:
+      // x * relu6(x + 3) / 6; `t < 0 ? 0 : …` keeps NaN.
+      for (let i = start; i < end; i++) { const x = buf[i]!; const t = x + 3; buf[i] = (x * (t < 0 ? 0 : t > 6 ? 6 : t)) / 6; }
+      return;
+    case Act.mish:
+      for (let i = start; i < end; i++) { const x = buf[i]!; buf[i] = x * Math.tanh(softplus(x)); }
       return;
     default:
       throw new RangeError(`activateRange: activation id ${act} is not element-wise`);

@@ -5,9 +5,16 @@
 import { arrayOf, bytesOf, type DType, type FloatArray } from '../types.js';
 import { activateRows } from './activations.js';
 import { denseRows, packWeights, packedLength } from './dense.js';
+import { layerNormRows } from './layer-norm.js';
 
-/** One layer as the kernel sees it: sizes, activation id and parameters, offsets into the packed buffer. */
+/**
+ * One layer as the kernel sees it: sizes, activation id and parameters, offsets into the packed
+ * buffer. A layer-norm layer (`norm` true, inputs = units) keeps gamma at wOffset and beta at bOffset.
+ */
 export interface KernelLayer {
+  norm: boolean;
+  /** Layer norm only: added to the variance. */
+  eps: number;
   inputs: number;
   units: number;
   act: number;
@@ -32,6 +39,8 @@ export interface KernelModel {
 
 /** What `packModel` needs of each layer. */
 export interface LayerWeights {
+  /** Set for a layer-norm layer: then `weights` is gamma (units values) and `bias` is beta. */
+  norm?: { eps: number };
   inputs: number;
   units: number;
   weights: ArrayLike<number>; // row-major inputs x units
@@ -47,15 +56,16 @@ export function packModel(id: string, dtype: DType, layers: LayerWeights[]): Ker
   const out: KernelLayer[] = [];
   for (const l of layers) {
     const wOffset = total;
-    total += packedLength(l.inputs, l.units);
+    total += l.norm ? l.units : packedLength(l.inputs, l.units);
     const bOffset = total;
     total += l.units;
-    out.push({ inputs: l.inputs, units: l.units, act: l.act, alpha: l.alpha, beta: l.beta, wOffset, bOffset });
+    out.push({ norm: l.norm !== undefined, eps: l.norm?.eps ?? 0, inputs: l.inputs, units: l.units, act: l.act, alpha: l.alpha, beta: l.beta, wOffset, bOffset });
   }
   const buffer = new SharedArrayBuffer(total * bytesOf(dtype));
   const P = new (arrayOf(dtype))(buffer);
   layers.forEach((l, i) => {
-    packWeights(l.weights, l.inputs, l.units, P, out[i]!.wOffset);
+    if (l.norm) for (let j = 0; j < l.units; j++) P[out[i]!.wOffset + j] = l.weights[j]!;
+    else packWeights(l.weights, l.inputs, l.units, P, out[i]!.wOffset);
     const b = out[i]!.bOffset;
     for (let j = 0; j < l.units; j++) P[b + j] = l.bias[j]!;
   });
@@ -116,7 +126,8 @@ export function forwardRows(
       const l = layers[i]!;
       const dst: FloatArray = i === last ? Y : scratch[i & 1];
       const dstOff = i === last ? yOff + r * model.outputs : 0;
-      denseRows(src, srcOff, l.inputs, rows, l.inputs, P, l.wOffset, P, l.bOffset, l.units, dst, dstOff, l.units);
+      if (l.norm) layerNormRows(src, srcOff, l.inputs, rows, l.units, P, l.wOffset, P, l.bOffset, l.eps, dst, dstOff, l.units);
+      else denseRows(src, srcOff, l.inputs, rows, l.inputs, P, l.wOffset, P, l.bOffset, l.units, dst, dstOff, l.units);
       activateRows(dst, dstOff, rows, l.units, l.units, l.act, l.alpha, l.beta, tmp);
       src = dst;
       srcOff = dstOff;

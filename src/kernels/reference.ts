@@ -3,8 +3,11 @@
  * activation formulas: the oracle that tests hold the fast kernels to.
  */
 import { erf } from './activations.js';
+import { referenceLayerNorm } from './layer-norm.js';
 
 export interface ReferenceLayer {
+  /** Set for a layer-norm layer: then `weights` holds gamma (units values) and `bias` beta. */
+  norm?: { eps: number };
   inputs: number;
   units: number;
   weights: ArrayLike<number>; // row-major inputs x units
@@ -31,6 +34,8 @@ function elementwise(name: string, x: number, alpha: number, beta: number): numb
     case 'gelu': return 0.5 * x * (1 + erf(x / Math.SQRT2));
     case 'gelu_tanh': return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
     case 'silu': return x / (1 + Math.exp(-x));
+    case 'hard_swish': return (x * Math.min(6, Math.max(0, x + 3))) / 6;
+    case 'mish': return x * Math.tanh(x > 30 ? x : Math.log1p(Math.exp(x)));
     default: throw new Error(`reference: unknown activation ${name}`);
   }
 }
@@ -51,6 +56,10 @@ export function referenceForward(layers: ReferenceLayer[], rows: ArrayLike<numbe
   return Array.from(rows, (input) => {
     let x = Array.from(input);
     for (const l of layers) {
+      if (l.norm) {
+        x = referenceActivation(l.activation, referenceLayerNorm(x, l.weights, l.bias, l.norm.eps), l.alpha, l.beta);
+        continue;
+      }
       const y = new Array<number>(l.units).fill(0);
       for (let j = 0; j < l.units; j++) {
         let s = 0;

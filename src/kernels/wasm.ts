@@ -18,6 +18,7 @@ import { buildPath, growMemory, MAX_WASM_BYTES, relaxedSimdSupported, simdSuppor
 import { Act, activateRows } from './activations.js';
 import { PANEL } from './dense.js';
 import type { KernelModel } from './forward.js';
+import { layerNormRows } from './layer-norm.js';
 
 const FILE = 'forwardpool.wasm';
 /** The same source built with relaxed SIMD: multiply-adds fused (see maddF32 in assembly/dense.ts). */
@@ -39,6 +40,9 @@ interface DenseExports {
 
 /** One layer as the WebAssembly kernel sees it: sizes, activation, byte offsets of its packed weights and bias. */
 interface WasmLayer {
+  /** A layer-norm layer: run by layerNormRows on a view of the memory (gamma at p, beta at b), like softmax's JavaScript path. */
+  norm: boolean;
+  eps: number;
   inputs: number;
   units: number;
   act: number;
@@ -131,10 +135,10 @@ export function createWasmPlan(model: KernelModel, options: { blockRows?: number
   let at = align(ex.heapBase(), 64);
   const layers: WasmLayer[] = model.layers.map((l) => {
     const p = at;
-    at += align(l.units, cols) * l.inputs * E;
+    at += l.norm ? align(l.units * E, 64) : align(l.units, cols) * l.inputs * E;
     const b = at;
     at = align(at + align(l.units, cols) * E, 64);
-    return { inputs: l.inputs, units: l.units, act: l.act, alpha: l.alpha, beta: l.beta, actIn: actPlace(l.act, f64), p, b,
+    return { norm: l.norm, eps: l.eps, inputs: l.inputs, units: l.units, act: l.act, alpha: l.alpha, beta: l.beta, actIn: actPlace(l.act, f64), p, b,
       dense: f64 ? ex.denseF64 : l.units <= NARROW_UNITS ? ex.denseF32Narrow : ex.denseF32 };
   });
   const maxWidth = Math.max(...model.layers.map((l) => l.units));
@@ -153,7 +157,12 @@ export function createWasmPlan(model: KernelModel, options: { blockRows?: number
 
   const M = new (arrayOf(model.dtype))(ex.memory.buffer);
   const P = new (arrayOf(model.dtype))(model.buffer);
-  model.layers.forEach((l, i) => repack(P, l.wOffset, l.bOffset, l.inputs, l.units, M, layers[i]!.p / E, layers[i]!.b / E, cols));
+  model.layers.forEach((l, i) => {
+    const { p, b } = layers[i]!;
+    if (!l.norm) return repack(P, l.wOffset, l.bOffset, l.inputs, l.units, M, p / E, b / E, cols);
+    M.set(P.subarray(l.wOffset, l.wOffset + l.units), p / E);
+    M.set(P.subarray(l.bOffset, l.bOffset + l.units), b / E);
+  });
   return {
     kernel: options.fma ? 'wasm-fma' : 'wasm', model, blockRows, tileRows, cols,
     activate: f64 ? ex.activateF64 : ex.activateF32,
@@ -216,7 +225,8 @@ export function forwardRowsWasm(
     for (let i = 0; i <= last; i++) {
       const l = layers[i]!;
       const dst = bufs[i & 1];
-      l.dense(src * E, rows, l.inputs, l.p, l.b, l.units, dst * E, l.units * E);
+      if (l.norm) layerNormRows(M, src, l.inputs, rows, l.units, M, l.p / E, M, l.b / E, l.eps, M, dst, l.units);
+      else l.dense(src * E, rows, l.inputs, l.p, l.b, l.units, dst * E, l.units * E);
       if (l.actIn === 'wasm') activate(dst * E, rows * l.units, l.act, l.alpha, l.beta);
       else if (l.actIn === 'wasm-rows') softmax(dst * E, rows, l.units, l.units * E, rowTmp, l.act === Act.log_softmax ? 1 : 0);
       else activateRows(M, dst, rows, l.units, l.units, l.act, l.alpha, l.beta, tmp);

@@ -31,6 +31,8 @@ const REGISTRY: Readonly<Record<ActivationName, Entry>> = Object.freeze({
   gelu_tanh: entry(Act.gelu_tanh, 'gelu_tanh'),
   silu: entry(Act.silu, 'silu'),
   swish: entry(Act.silu, 'silu'),
+  hard_swish: entry(Act.hard_swish, 'hard_swish'),
+  mish: entry(Act.mish, 'mish'),
   softmax: entry(Act.softmax, 'softmax', {}, true),
   log_softmax: entry(Act.log_softmax, 'log_softmax'),
 });

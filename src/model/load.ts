@@ -27,6 +27,14 @@ export function detectFormat(bytes: Uint8Array): Exclude<ModelFormat, 'auto'> {
   return 'onnx';
 }
 
+/** What the importer folded or recognised in each model it loaded (ONNX), for `inspect`. */
+const importNotes = new WeakMap<Model, readonly string[]>();
+
+/** The import notes of a model that loadModel returned ("Sub+Div on the input folded into layer 0", …); empty otherwise. */
+export function loadNotes(model: Model): readonly string[] {
+  return importNotes.get(model) ?? [];
+}
+
 /**
  * Loads a model from a file path or from the bytes of a file. TF.js layers models need a path
  * (their weights live in shard files next to model.json). Bad files reject with ModelFormatError.
@@ -53,15 +61,22 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
   }
   const kind = format === 'auto' ? detectFormat(bytes) : format;
   let spec: ModelSpec;
+  let notes: string[] = [];
   try {
     if (kind === 'native') spec = decodeNative(bytes);
     // The ONNX and TF.js readers (protobufjs: ~35 ms to load) are imported only when a file needs them.
-    else if (kind === 'onnx') spec = (await import('./formats/onnx.js')).parseOnnx(bytes);
+    else if (kind === 'onnx') {
+      const read = (await import('./formats/onnx.js')).parseOnnxWithNotes(bytes);
+      spec = read.spec;
+      notes = read.notes;
+    }
     else {
       const dir = typeof source === 'string' ? dirname(source) : undefined;
       spec = await (await import('./formats/tfjs.js')).parseTfjs(bytes, dir);
     }
-    return defineModel(spec);
+    const model = defineModel(spec);
+    if (notes.length > 0) importNotes.set(model, Object.freeze(notes));
+    return model;
   } catch (e) {
     if (e instanceof ModelFormatError) throw Errors.modelFormat(`${name}: ${e.message}`, e.cause);
     if (e instanceof TypeError || e instanceof RangeError) {

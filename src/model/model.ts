@@ -4,9 +4,11 @@ import { Act } from '../kernels/activations.js';
 import { packModel, type KernelModel } from '../kernels/forward.js';
 import { arrayOf, type DType, type FloatArray, type ModelSpec } from '../types.js';
 import { activationLabel, resolveActivation, type ResolvedActivation } from './activations.js';
+import { DEFAULT_LAYER_NORM_EPSILON, readLayerNorm, type LayerNormData } from './layer-norm.js';
 
-/** What a model tells about one of its layers. */
-export interface LayerInfo {
+/** What a model tells about one of its dense layers. */
+export interface DenseLayerInfo {
+  readonly type: 'dense';
   readonly inputs: number;
   readonly units: number;
   readonly activation: ResolvedActivation;
@@ -14,10 +16,30 @@ export interface LayerInfo {
   readonly hasBias: boolean;
 }
 
-interface LayerData extends LayerInfo {
+/** A layer-norm layer (inputs = units): its gain and shift are read with `model.getLayerNorm(i)`. */
+export interface LayerNormInfo {
+  readonly type: 'layer_norm';
+  readonly inputs: number;
+  readonly units: number;
+  readonly activation: ResolvedActivation;
+  /** False when the spec omitted the bias (beta; it is then all zeros). */
+  readonly hasBias: boolean;
+  /** False when the spec omitted the scale (gamma; it is then all ones). */
+  readonly hasScale: boolean;
+  readonly epsilon: number;
+}
+
+/** What a model tells about one of its layers; `type` says which kind. */
+export type LayerInfo = DenseLayerInfo | LayerNormInfo;
+
+interface DenseData extends DenseLayerInfo {
   readonly weights: FloatArray; // row-major inputs x units, in the model's dtype
   readonly bias: FloatArray;
 }
+type LayerData = DenseData | LayerNormData;
+
+/** Rough cost of one layer-norm evaluation per unit, in multiply-add equivalents. */
+const NORM_COST = 6;
 
 /** Rough cost of one activation evaluation, in multiply-add equivalents (for the chunk planner). */
 const ACT_COST: Record<number, number> = {
@@ -53,14 +75,14 @@ export class Model {
     this.dtype = dtype;
     this.inputs = layers[0]!.inputs;
     this.outputs = layers[layers.length - 1]!.units;
-    this.layers = Object.freeze(layers.map((l) => Object.freeze({
-      inputs: l.inputs, units: l.units, activation: l.activation, hasBias: l.hasBias,
-    })));
+    this.layers = Object.freeze(layers.map((l): LayerInfo => Object.freeze(l.type === 'dense'
+      ? { type: 'dense' as const, inputs: l.inputs, units: l.units, activation: l.activation, hasBias: l.hasBias }
+      : { type: 'layer_norm' as const, inputs: l.inputs, units: l.units, activation: l.activation, hasBias: l.hasBias, hasScale: l.hasScale, epsilon: l.epsilon })));
     this.inputNames = inputNames ? Object.freeze([...inputNames]) : undefined;
     this.labels = labels ? Object.freeze([...labels]) : undefined;
-    this.paramCount = layers.reduce((n, l) => n + l.inputs * l.units + (l.hasBias ? l.units : 0), 0);
-    this.flopsPerRow = layers.reduce((n, l) => n + 2 * l.inputs * l.units, 0);
-    this.costPerRow = layers.reduce((n, l) => n + l.inputs * l.units + l.units * (1 + (ACT_COST[l.activation.id] ?? 10)), 0)
+    this.paramCount = layers.reduce((n, l) => n + (l.type === 'dense' ? l.inputs * l.units : l.hasScale ? l.units : 0) + (l.hasBias ? l.units : 0), 0);
+    this.flopsPerRow = layers.reduce((n, l) => n + (l.type === 'dense' ? 2 * l.inputs * l.units : 0), 0);
+    this.costPerRow = layers.reduce((n, l) => n + (l.type === 'dense' ? l.inputs * l.units : NORM_COST * l.units) + l.units * (1 + (ACT_COST[l.activation.id] ?? 10)), 0)
       + 2 * (this.inputs + this.outputs);
     layerData.set(this, Object.freeze(layers));
     Object.freeze(this);
@@ -71,18 +93,33 @@ export class Model {
     return this.layers[this.layers.length - 1]!.activation.probabilities;
   }
 
-  /** A copy of layer i's weights (row-major inputs x units) and bias. */
+  /** A copy of dense layer i's weights (row-major inputs x units) and bias. */
   getWeights(i: number): { weights: FloatArray; bias: FloatArray } {
+    const l = this.#layer(i);
+    if (l.type !== 'dense') throw Errors.range('layer index', `a dense layer's index (layer ${i} is a layer_norm: read it with getLayerNorm(${i}))`, i);
+    return { weights: l.weights.slice(), bias: l.bias.slice() };
+  }
+
+  /** A copy of layer-norm layer i's scale (gamma, ones when omitted), bias (beta, zeros when omitted) and epsilon. */
+  getLayerNorm(i: number): { scale: FloatArray; bias: FloatArray; epsilon: number } {
+    const l = this.#layer(i);
+    if (l.type !== 'layer_norm') throw Errors.range('layer index', `a layer_norm layer's index (layer ${i} is dense: read it with getWeights(${i}))`, i);
+    return { scale: l.scale.slice(), bias: l.bias.slice(), epsilon: l.epsilon };
+  }
+
+  #layer(i: number): LayerData {
     const layers = layerData.get(this)!;
     if (!Number.isInteger(i) || i < 0 || i >= layers.length) {
       throw Errors.range('layer index', `an integer in [0, ${layers.length})`, i);
     }
-    return { weights: layers[i]!.weights.slice(), bias: layers[i]!.bias.slice() };
+    return layers[i]!;
   }
 
-  /** `MLP[4→5 relu→3 relu→1 sigmoid] float32, 43 params` */
+  /** `MLP[4→5 relu→3 relu→1 sigmoid] float32, 43 params`; a layer norm shows as `layer_norm` (with its epsilon when not 1e-5). */
   toString(): string {
-    const parts = [String(this.inputs), ...this.layers.map((l) => `${l.units} ${activationLabel(l.activation)}`)];
+    const parts = [String(this.inputs), ...this.layers.map((l) => (l.type === 'dense'
+      ? `${l.units} ${activationLabel(l.activation)}`
+      : `${layerNormLabel(l)} ${activationLabel(l.activation)}`))];
     return `MLP[${parts.join('→')}] ${this.dtype}, ${this.paramCount.toLocaleString('en-US')} params`;
   }
 }
@@ -93,12 +130,18 @@ export function kernelModelOf(model: Model): KernelModel {
   if (!km) {
     const layers = layerData.get(model)!;
     km = packModel(model.id, model.dtype, layers.map((l) => ({
-      inputs: l.inputs, units: l.units, weights: l.weights, bias: l.bias,
+      ...(l.type === 'dense' ? { weights: l.weights } : { weights: l.scale, norm: { eps: l.epsilon } }),
+      inputs: l.inputs, units: l.units, bias: l.bias,
       act: l.activation.id, alpha: l.activation.alpha, beta: l.activation.beta,
     })));
     kernels.set(model, km);
   }
   return km;
+}
+
+/** "layer_norm", or "layer_norm(eps=0.001)" when epsilon is not the default. */
+export function layerNormLabel(l: LayerNormInfo): string {
+  return Math.fround(l.epsilon) === Math.fround(DEFAULT_LAYER_NORM_EPSILON) ? 'layer_norm' : `layer_norm(eps=${l.epsilon})`;
 }
 
 export function isModel(value: unknown): value is Model {
@@ -185,7 +228,7 @@ function readNames(value: unknown, arg: string, count: number, what: string): st
 }
 
 const SPEC_KEYS = new Set(['dtype', 'inputNames', 'labels', 'layers']);
-const LAYER_KEYS = new Set(['weights', 'units', 'bias', 'activation']);
+const LAYER_KEYS = new Set(['type', 'weights', 'units', 'bias', 'activation']);
 
 /** Validates a model description and returns an immutable Model. Throws TypeError/RangeError. */
 export function defineModel(spec: ModelSpec): Model {
@@ -202,6 +245,11 @@ export function defineModel(spec: ModelSpec): Model {
   spec.layers.forEach((raw: unknown, i: number) => {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw Errors.type(`layers[${i}]`, 'an object with weights', raw);
     const l = raw as Record<string, unknown>;
+    if (l.type === 'layer_norm') {
+      layers.push(readLayerNorm(l, i, dtype, layers[i - 1]?.units));
+      return;
+    }
+    if (l.type !== undefined && l.type !== 'dense') throw Errors.type(`layers[${i}].type`, "'dense' (the default) or 'layer_norm'", l.type);
     for (const key of Object.keys(l)) {
       if (!LAYER_KEYS.has(key)) throw Errors.unknownKey(`layers[${i}]`, key, LAYER_KEYS);
     }
@@ -211,7 +259,7 @@ export function defineModel(spec: ModelSpec): Model {
     }
     const { bias, hasBias } = readBias(l, i, units, dtype);
     const activation = resolveActivation(l.activation, `layers[${i}].activation`);
-    layers.push({ inputs, units, weights, bias, hasBias, activation });
+    layers.push({ type: 'dense', inputs, units, weights, bias, hasBias, activation });
   });
   const inputNames = readNames(spec.inputNames, 'spec.inputNames', layers[0]!.inputs, 'inputs');
   const labels = readNames(spec.labels, 'spec.labels', layers[layers.length - 1]!.units, 'output units');

@@ -78,6 +78,7 @@ const descriptor = {
             dims: { rule: 'repeated', type: 'int64', id: 1 },
             dataType: { type: 'int32', id: 2 },
             floatData: { rule: 'repeated', type: 'float', id: 4, options: { packed: true } },
+            stringData: { rule: 'repeated', type: 'bytes', id: 6 },
             int32Data: { rule: 'repeated', type: 'int32', id: 5, options: { packed: true } },
             int64Data: { rule: 'repeated', type: 'int64', id: 7, options: { packed: true } },
             name: { type: 'string', id: 8 },
@@ -104,6 +105,7 @@ export interface OnnxTensor {
   dims?: number[];
   dataType?: number;
   floatData?: number[];
+  stringData?: Uint8Array[];
   int32Data?: number[];
   int64Data?: number[];
   name?: string;

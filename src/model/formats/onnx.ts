@@ -1,109 +1,26 @@
 /**
  * ONNX → ModelSpec. Walks the graph as one chain from its single input to its single output and
- * turns Gemm / MatMul(+Add) into dense layers, activation ops into their activations, and folds
- * BatchNormalization into the layer before it. Anything that is not a dense feed-forward chain is
- * rejected with a ModelFormatError naming the node, its op type and why.
+ * turns Gemm / MatMul(+Add) into dense layers, activation ops into their activations, folds
+ * BatchNormalization into the layer before it, affine maps by constants into the next or previous
+ * dense layer (onnx-fold.ts), reads the activations exporters spell out in primitive ops
+ * (onnx-patterns.ts), layer norm (onnx-layernorm.ts) and scikit-learn's layouts (onnx-sklearn.ts).
+ * Anything that is not a dense feed-forward chain is rejected with a ModelFormatError naming the
+ * node, its op type and why.
  */
-import { Errors, ModelFormatError } from '../../errors.js';
+import { ModelFormatError } from '../../errors.js';
 import type { ActivationSpec, DType, ModelSpec } from '../../types.js';
 import {
   DataType, ModelProto,
-  type OnnxAttribute, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo,
+  type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo,
 } from './onnx-schema.js';
-
 import { MAX_TENSOR_ELEMENTS } from './limits.js';
+import { DTYPE_NAMES, attr, attrFloat, attrInt, attrString, desc, fail, nodeName, readTensor, shapeText, type Tensor } from './onnx-read.js';
+import { Chain } from './onnx-fold.js';
+import { matchRun } from './onnx-patterns.js';
+import { layerNormDecomposition, layerNormOp } from './onnx-layernorm.js';
+import { binaryPair, classifierTail, mlOperator } from './onnx-sklearn.js';
 
-export { MAX_TENSOR_ELEMENTS };
-
-const fail = (message: string): never => { throw Errors.modelFormat(message); };
-
-interface Tensor { dims: number[]; values: Float64Array }
-
-const DTYPE_NAMES: Record<number, string> = {
-  0: 'UNDEFINED', 1: 'FLOAT', 2: 'UINT8', 3: 'INT8', 4: 'UINT16', 5: 'INT16', 6: 'INT32', 7: 'INT64', 8: 'STRING',
-  9: 'BOOL', 10: 'FLOAT16', 11: 'DOUBLE', 12: 'UINT32', 13: 'UINT64', 14: 'COMPLEX64', 15: 'COMPLEX128', 16: 'BFLOAT16',
-};
-
-function shapeText(dims: readonly number[]): string {
-  return `[${dims.join(', ')}]`;
-}
-
-/** Reads a float/double tensor, checking its declared size against the bytes present first. */
-export function readTensor(t: OnnxTensor, what: string): Tensor {
-  if (t.dataLocation === 1 || (t.externalData?.length ?? 0) > 0) {
-    fail(`${what} keeps its data in an external file; forwardpool reads self-contained .onnx files only (save with all tensors inside)`);
-  }
-  const dims = t.dims ?? [];
-  let count = 1;
-  for (const d of dims) {
-    if (!Number.isSafeInteger(d) || d < 0) fail(`${what} has an invalid dimension ${d} in shape ${shapeText(dims)}`);
-    count *= d;
-    if (count > MAX_TENSOR_ELEMENTS) fail(`${what} declares shape ${shapeText(dims)}, more than ${MAX_TENSOR_ELEMENTS} elements`);
-  }
-  const type = t.dataType ?? 0;
-  const values = new Float64Array(count);
-  if (type !== DataType.FLOAT && type !== DataType.DOUBLE) {
-    fail(`${what} has element type ${DTYPE_NAMES[type] ?? type}; forwardpool reads FLOAT and DOUBLE weights`);
-  }
-  const width = type === DataType.FLOAT ? 4 : 8;
-  const raw = t.rawData;
-  if (raw !== undefined && raw.length > 0) {
-    if (raw.length !== count * width) fail(`${what} declares shape ${shapeText(dims)} (${count * width} bytes) but holds ${raw.length} bytes`);
-    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    if (width === 4) for (let i = 0; i < count; i++) values[i] = view.getFloat32(i * 4, true);
-    else for (let i = 0; i < count; i++) values[i] = view.getFloat64(i * 8, true);
-    return { dims, values };
-  }
-  const list = type === DataType.FLOAT ? t.floatData ?? [] : t.doubleData ?? [];
-  if (list.length !== count) fail(`${what} declares shape ${shapeText(dims)} (${count} values) but holds ${list.length}`);
-  for (let i = 0; i < count; i++) values[i] = list[i]!;
-  return { dims, values };
-}
-
-function attr(node: OnnxNode, name: string): OnnxAttribute | undefined {
-  return node.attribute?.find((a) => a.name === name);
-}
-// A writer with proto3 habits leaves out a value equal to zero; the attribute's type still says it was set.
-function attrFloat(node: OnnxNode, name: string, dflt: number): number {
-  const a = attr(node, name);
-  if (a === undefined) return dflt;
-  return a.f ?? a.i ?? (a.type === 1 || a.type === 2 ? 0 : dflt);
-}
-function attrInt(node: OnnxNode, name: string, dflt: number): number {
-  const a = attr(node, name);
-  if (a === undefined) return dflt;
-  return a.i ?? (a.type === 2 ? 0 : dflt);
-}
-function attrString(node: OnnxNode, name: string, dflt: string): string {
-  const s = attr(node, name)?.s;
-  return s === undefined ? dflt : new TextDecoder().decode(s);
-}
-
-interface Layer { K: number; N: number; W: Float64Array; b: Float64Array; act: ActivationSpec | undefined; hasBias: boolean }
-
-class ChainBuilder {
-  readonly layers: Layer[] = [];
-  width: number;
-  constructor(width: number) { this.width = width; }
-
-  addDense(K: number, N: number, W: Float64Array, b: Float64Array | undefined): void {
-    this.layers.push({ K, N, W, b: b ?? new Float64Array(N), act: undefined, hasBias: b !== undefined });
-    this.width = N;
-  }
-
-  /** The last layer if nothing has been applied after its affine part; otherwise a new identity layer. */
-  open(): Layer {
-    const last = this.layers[this.layers.length - 1];
-    if (last && last.act === undefined) return last;
-    const N = this.width;
-    const W = new Float64Array(N * N);
-    for (let j = 0; j < N; j++) W[j * N + j] = 1;
-    this.addDense(N, N, W, undefined);
-    return this.layers[this.layers.length - 1]!;
-  }
-}
-
-const desc = (node: OnnxNode) => `node "${node.name || node.output?.[0] || '?'}" (${node.opType})`;
+export { MAX_TENSOR_ELEMENTS, readTensor };
 
 /** Element-wise activation nodes that need no lookahead. */
 function activationOf(node: OnnxNode, opset: number): ActivationSpec | undefined {
@@ -113,6 +30,8 @@ function activationOf(node: OnnxNode, opset: number): ActivationSpec | undefined
     case 'Tanh': return { name: 'tanh' };
     case 'Softplus': return { name: 'softplus' };
     case 'Softsign': return { name: 'softsign' };
+    case 'HardSwish': return { name: 'hard_swish' };
+    case 'Mish': return { name: 'mish' };
     case 'LeakyRelu': return { name: 'leaky_relu', alpha: attrFloat(node, 'alpha', 0.01) };
     case 'Elu': return { name: 'elu', alpha: attrFloat(node, 'alpha', 1) };
     case 'HardSigmoid': return { name: 'hard_sigmoid', alpha: attrFloat(node, 'alpha', 0.2), beta: attrFloat(node, 'beta', 0.5) };
@@ -142,7 +61,7 @@ function activationOf(node: OnnxNode, opset: number): ActivationSpec | undefined
 function rejectUnsupported(node: OnnxNode): never {
   const why = ['Conv', 'ConvTranspose', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'LSTM', 'GRU', 'RNN', 'Attention'].includes(node.opType ?? '')
     ? 'forwardpool runs dense feed-forward networks'
-    : 'forwardpool reads Gemm, MatMul, Add, BatchNormalization, the activations, Identity, Dropout, Flatten and Clip';
+    : 'forwardpool reads Gemm, MatMul, BatchNormalization, LayerNormalization, the activations, affine maps by constants (Add, Sub, Mul, Div, Scaler), Cast, Identity, Dropout, Flatten and Clip';
   return fail(`${desc(node)} is not supported: ${why}`);
 }
 
@@ -156,7 +75,7 @@ export function decodeOnnx(bytes: Uint8Array): OnnxModel {
   }
 }
 
-function graphInput(graph: OnnxGraph, initializers: Set<string>): { info: OnnxValueInfo; dtype: DType; width: number } {
+function graphInput(graph: OnnxGraph, initializers: Set<string>): { info: OnnxValueInfo; dtype: DType; width: number; batch1: boolean } {
   const inputs = (graph.input ?? []).filter((i) => !initializers.has(i.name ?? ''));
   if (inputs.length !== 1) fail(`the graph has ${inputs.length} inputs (${inputs.map((i) => `"${i.name}"`).join(', ')}); forwardpool runs models with exactly one input`);
   const info = inputs[0]!;
@@ -177,11 +96,14 @@ function graphInput(graph: OnnxGraph, initializers: Set<string>): { info: OnnxVa
       width = f;
     }
   }
-  return { info, dtype: elem === DataType.DOUBLE ? 'float64' : 'float32', width };
+  return { info, dtype: elem === DataType.DOUBLE ? 'float64' : 'float32', width, batch1: dims?.[0]?.dimValue === 1 };
 }
 
+/** A ModelSpec and what the loader folded or recognised on the way (for `inspect`). */
+export interface OnnxImport { spec: ModelSpec; notes: string[] }
+
 /** Converts a decoded ONNX model into a ModelSpec (weights as Float64Array, exact for float32 files). */
-export function onnxToSpec(model: OnnxModel): ModelSpec {
+export function onnxImport(model: OnnxModel): OnnxImport {
   const graph = model.graph;
   if (!graph) return fail('the ONNX model has no graph');
   const opset = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 1;
@@ -189,15 +111,41 @@ export function onnxToSpec(model: OnnxModel): ModelSpec {
 
   const tensors = new Map<string, OnnxTensor>();
   for (const t of graph.initializer ?? []) tensors.set(t.name ?? '', t);
-  const { info, dtype, width } = graphInput(graph, new Set(tensors.keys()));
-  const chain = new ChainBuilder(width);
+  const { info, dtype, width, batch1 } = graphInput(graph, new Set(tensors.keys()));
+  const notes: string[] = [];
+  if (batch1) notes.push(`input "${info.name}" is fixed at a batch of 1 (exported without dynamic_axes); every row is scored on its own, so any number of rows runs`);
+  // Constant nodes become tensors up front: exporters put them anywhere before their use.
+  for (const node of graph.node ?? []) {
+    if (node.opType !== 'Constant' || (node.domain && node.domain !== 'ai.onnx')) continue;
+    const t = attr(node, 'value')?.t;
+    const f = attr(node, 'value_float')?.f;
+    if (!t && f === undefined) fail(`${desc(node)}: only tensor and float constants are supported`);
+    tensors.set(node.output?.[0] ?? '', t ?? { dims: [], dataType: DataType.FLOAT, floatData: [f!] });
+  }
+  const tail = classifierTail(graph.output ?? [], (graph.node ?? []).filter((n) => n.opType !== 'Constant'), (name) => tensors.get(name));
+  if (tail.note) notes.push(tail.note);
+  const nodes = tail.nodes;
+  const readerMap = new Map<string, number[]>();
+  nodes.forEach((n, i) => n.input?.forEach((v) => { if (v) readerMap.set(v, [...(readerMap.get(v) ?? []), i]); }));
+  for (const o of graph.output ?? []) readerMap.set(o.name ?? '', [...(readerMap.get(o.name ?? '') ?? []), Infinity]);
+  const cache = new Map<string, Tensor>();
+  const constantOf = (name: string): Tensor | undefined => {
+    const t = tensors.get(name);
+    if (!t) return undefined;
+    if (!cache.has(name)) cache.set(name, readTensor(t, `constant "${name}"`));
+    return cache.get(name);
+  };
+  const ctx = {
+    nodes, opset, constantOf, rawConstantOf: (name: string) => tensors.get(name),
+    readers: (name: string) => readerMap.get(name) ?? [],
+  };
+  const chain = new Chain(width);
   let current = info.name ?? '';
-  const nodes = graph.node ?? [];
 
   const constant = (name: string | undefined, node: OnnxNode, role: string): Tensor => {
-    const t = name ? tensors.get(name) : undefined;
+    const t = name ? constantOf(name) : undefined;
     if (!t) return fail(`${desc(node)}: its ${role} "${name}" is not a constant (initializer); forwardpool needs fixed weights`);
-    return readTensor(t, `${desc(node)} ${role} "${name}"`);
+    return t;
   };
   const needWidth = (node: OnnxNode, K: number) => {
     if (chain.width === -1) chain.width = K;
@@ -216,22 +164,37 @@ export function onnxToSpec(model: OnnxModel): ModelSpec {
   for (let n = 0; n < nodes.length; n++) {
     const node = nodes[n]!;
     const op = node.opType ?? '';
-    if (node.domain && node.domain !== 'ai.onnx') fail(`${desc(node)} is from operator domain "${node.domain}"; forwardpool reads standard ONNX operators`);
-    if (op === 'Constant') {
-      const t = attr(node, 'value')?.t;
-      if (t) tensors.set(node.output?.[0] ?? '', t);
-      else {
-        const f = attr(node, 'value_float')?.f;
-        if (f === undefined) fail(`${desc(node)}: only tensor and float constants are supported`);
-        tensors.set(node.output?.[0] ?? '', { dims: [], dataType: DataType.FLOAT, floatData: [f!] });
-      }
+    const inputs = node.input ?? [];
+    if (node.domain && node.domain !== 'ai.onnx') {
+      if (node.domain !== 'ai.onnx.ml') fail(`${desc(node)} is from operator domain "${node.domain}"; forwardpool reads standard ONNX operators`);
+      if (inputs[0] !== current) fail(`${desc(node)} does not take the previous layer's output "${current}"; forwardpool runs one chain of layers, without branches`);
+      if (!mlOperator(node, chain)) fail(`${desc(node)} (ai.onnx.ml) is not supported: forwardpool reads Scaler there, and a classifier's ArgMax/ArrayFeatureExtractor label tail`);
+      current = node.output?.[0] ?? '';
       continue;
     }
-    const inputs = node.input ?? [];
     if (!inputs.includes(current)) {
       fail(`${desc(node)} does not take the previous layer's output "${current}"; forwardpool runs one chain of layers, without branches`);
     }
-    if (op === 'Gemm') {
+    const pair = binaryPair(n, current, nodes, chain, constantOf);
+    const norm = op === 'LayerNormalization' ? layerNormOp(n, { ...ctx, width: chain.width })
+      : op === 'ReduceMean' ? layerNormDecomposition(n, current, { ...ctx, width: chain.width }) : undefined;
+    const run = pair || norm ? undefined : matchRun(n, current, ctx);
+    if (pair) {
+      n += pair - 1;
+    } else if (norm) {
+      if (chain.width === -1 && norm.gamma) chain.width = norm.gamma.length;
+      if (chain.width === -1) fail(`${desc(node)}: the graph never says how many features reach it; give the input a fixed second dimension`);
+      chain.addNorm(chain.width, norm.eps, norm.gamma, norm.beta);
+      chain.notes.push(norm.note.replace('a layer_norm layer', `layer ${chain.layers.length - 1} (layer_norm)`));
+      n += norm.count - 1;
+    } else if (run?.kind === 'affine') {
+      chain.affine(run.a, run.c, run.ops, desc(node));
+      n += run.count - 1;
+    } else if (run?.kind === 'activation') {
+      chain.activate(run.act);
+      if (run.count > 1) chain.notes.push(`nodes ${nodeName(node)} … ${nodeName(nodes[n + run.count - 1]!)} (${run.ops.join(', ')}) recognised as ${run.act.name} in layer ${chain.layers.length - 1}`);
+      n += run.count - 1;
+    } else if (op === 'Gemm') {
       if (inputs[0] !== current) fail(`${desc(node)} takes the previous layer's output as B; expected it as A`);
       if (attrInt(node, 'transA', 0) !== 0) fail(`${desc(node)} has transA=1; the rows of A must be the batch`);
       const transB = attrInt(node, 'transB', 0) !== 0;
@@ -250,36 +213,38 @@ export function onnxToSpec(model: OnnxModel): ModelSpec {
       const B = constant(inputs[1], node, 'B');
       if (B.dims.length !== 2) fail(`${desc(node)}: B has shape ${shapeText(B.dims)}; expected a matrix`);
       needWidth(node, B.dims[0]!);
-      chain.addDense(B.dims[0]!, B.dims[1]!, B.values, undefined);
-    } else if (op === 'Add') {
+      chain.addDense(B.dims[0]!, B.dims[1]!, Float64Array.from(B.values), undefined);
+    } else if (op === 'Add' || op === 'Sub' || op === 'Mul' || op === 'Div') {
+      // Not an affine map of the current value by constants (matchRun would have taken it).
       const other = inputs[0] === current ? inputs[1] : inputs[0];
-      const layer = chain.open();
-      const C = biasOf(node, constant(other, node, 'addend'), layer.N, 1);
-      for (let j = 0; j < layer.N; j++) layer.b[j] = layer.b[j]! + C[j]!;
-      layer.hasBias = true;
+      constant(other, node, 'operand');
+      fail(`${desc(node)} is not an affine map of "${current}" by a constant (${op === 'Div' ? 'it divides by the value' : 'its operand does not broadcast over the features'}); forwardpool folds x·a + c by constant vectors only`);
     } else if (op === 'BatchNormalization') {
       if (inputs[0] !== current) fail(`${desc(node)}: expected the previous layer's output as X`);
       if (attrInt(node, 'training_mode', 0) !== 0) fail(`${desc(node)} is in training mode; export the model for inference`);
       if ((node.output ?? []).slice(1).some((o) => o)) fail(`${desc(node)} outputs running statistics; export the model for inference`);
       const eps = attrFloat(node, 'epsilon', 1e-5);
-      const layer = chain.open();
-      const [scale, bias, mean, variance] = ['scale', 'B', 'mean', 'var'].map((role, i) => {
-        const t = constant(inputs[i + 1], node, role);
-        if (t.values.length !== layer.N) fail(`${desc(node)}: ${role} has ${t.values.length} values but the layer has ${layer.N} units`);
-        return t.values;
-      });
-      for (let j = 0; j < layer.N; j++) {
-        const s = scale![j]! / Math.sqrt(variance![j]! + eps);
-        for (let k = 0; k < layer.K; k++) layer.W[k * layer.N + j] = layer.W[k * layer.N + j]! * s;
-        layer.b[j] = (layer.b[j]! - mean![j]!) * s + bias![j]!;
+      const [scale, bias, mean, variance] = ['scale', 'B', 'mean', 'var'].map((role, i) => constant(inputs[i + 1], node, role).values);
+      const N = scale!.length;
+      if ([bias, mean, variance].some((v) => v!.length !== N) || (chain.width !== -1 && chain.width !== N)) {
+        fail(`${desc(node)}: scale, B, mean and var must each have one value per unit (${chain.width === -1 ? N : chain.width})`);
       }
-      layer.hasBias = true;
+      const a = new Float64Array(N);
+      const c = new Float64Array(N);
+      for (let j = 0; j < N; j++) {
+        a[j] = scale![j]! / Math.sqrt(variance![j]! + eps);
+        c[j] = bias![j]! - mean![j]! * a[j]!;
+      }
+      chain.affine(a, c, ['BatchNormalization'], desc(node));
     } else if (op === 'Identity' || op === 'Dropout') {
       if (op === 'Dropout' && node.output?.[1]) {
         // The mask output is allowed only if nothing reads it.
-        const mask = node.output[1];
-        if (nodes.some((m) => m.input?.includes(mask)) || graph.output?.some((o) => o.name === mask)) fail(`${desc(node)}: its mask output is used; forwardpool runs inference only`);
+        if (ctx.readers(node.output[1]).length > 0) fail(`${desc(node)}: its mask output is used; forwardpool runs inference only`);
       }
+    } else if (op === 'Cast') {
+      const to = attrInt(node, 'to', 0);
+      if (to !== DataType.FLOAT && to !== DataType.DOUBLE) fail(`${desc(node)} casts to ${DTYPE_NAMES[to] ?? to}; forwardpool reads Cast to FLOAT or DOUBLE only (a no-op on its float rows)`);
+      chain.notes.push(`${desc(node)} to ${DTYPE_NAMES[to]} read as a no-op (${dtype} rows)`);
     } else if (op === 'Flatten') {
       const axis = attrInt(node, 'axis', 1);
       if (axis !== 1 && axis !== -1) fail(`${desc(node)} has axis=${axis}; on [batch, features] only axis 1 (a no-op) keeps one row per example`);
@@ -292,44 +257,38 @@ export function onnxToSpec(model: OnnxModel): ModelSpec {
         if (inputs[1]) min = constant(inputs[1], node, 'min').values[0]!;
         if (inputs[2]) max = constant(inputs[2], node, 'max').values[0]!;
       }
-      let act: ActivationSpec | undefined;
-      if (min === 0 && max === 6) act = { name: 'relu6' };
-      else if (min === 0 && max === Infinity) act = { name: 'relu' };
+      if (min === 0 && max === 6) chain.activate({ name: 'relu6' });
+      else if (min === 0 && max === Infinity) chain.activate({ name: 'relu' });
       else fail(`${desc(node)} clips to [${min}, ${max}]; forwardpool maps Clip to relu6 ([0, 6]) or relu ([0, inf]) only`);
-      chain.open().act = act;
-    } else if (op === 'Sigmoid' && nodes[n + 1]?.opType === 'Mul' && isSiluMul(nodes[n + 1]!, current, node.output?.[0])) {
-      // PyTorch exports SiLU as y = x * Sigmoid(x).
-      chain.open().act = { name: 'silu' };
-      n++;
-      current = nodes[n]!.output?.[0] ?? '';
-      continue;
     } else {
       const act = activationOf(node, opset);
       if (!act) rejectUnsupported(node);
-      chain.open().act = act;
+      chain.activate(act!);
     }
-    current = node.output?.[0] ?? '';
+    current = nodes[n]!.output?.[0] ?? '';
   }
 
   const outputs = graph.output ?? [];
-  if (outputs.length !== 1) fail(`the graph has ${outputs.length} outputs; forwardpool runs models with exactly one output`);
-  if (outputs[0]!.name !== current) fail(`the graph's output "${outputs[0]!.name}" is not the end of its chain of layers ("${current}")`);
-  if (chain.layers.length === 0) chain.open(); // a graph of Identity nodes: one identity layer keeps the contract
-  if (chain.layers.length === 0) fail('the graph has no layers');
-  return {
-    dtype,
-    layers: chain.layers.map((l) => ({ weights: l.W, units: l.N, ...(l.hasBias ? { bias: l.b } : {}), activation: l.act ?? 'identity' })),
-  };
+  if (outputs.length !== 1 && !tail.note) fail(`the graph has ${outputs.length} outputs; forwardpool runs models with exactly one output`);
+  if (tail.output !== current) fail(`the graph's output "${tail.output}" is not the end of its chain of layers ("${current}")`);
+  const layers = chain.finish();
+  notes.push(...chain.notes);
+  return { spec: { dtype, ...(tail.labels ? { labels: tail.labels } : {}), layers }, notes };
 }
 
-function isSiluMul(mul: OnnxNode, x: string, sig: string | undefined): boolean {
-  const ins = mul.input ?? [];
-  return ins.length === 2 && sig !== undefined && ins.includes(x) && ins.includes(sig);
+/** Converts a decoded ONNX model into a ModelSpec. */
+export function onnxToSpec(model: OnnxModel): ModelSpec {
+  return onnxImport(model).spec;
+}
+
+/** bytes of a .onnx file → ModelSpec and the loader's notes, or ModelFormatError. */
+export function parseOnnxWithNotes(bytes: Uint8Array): OnnxImport {
+  return onnxImport(decodeOnnx(bytes));
 }
 
 /** bytes of a .onnx file → ModelSpec, or ModelFormatError. */
 export function parseOnnx(bytes: Uint8Array): ModelSpec {
-  return onnxToSpec(decodeOnnx(bytes));
+  return parseOnnxWithNotes(bytes).spec;
 }
 
 export { ModelFormatError };
