@@ -80,7 +80,7 @@ describe('damaged files', () => {
       out.set(json, 12);
       return out;
     };
-    await fails(withHeader({ ...header, version: 2 }), /format version 2; this forwardpool reads version 1/);
+    await fails(withHeader({ ...header, version: 3 }), /format version 3; this forwardpool reads versions 1 and 2/);
     await fails(withHeader({ ...header, dtype: 'int8' }), /dtype is "int8"/);
     await fails(withHeader({ ...header, layers: [{ inputs: 1e9, units: 1e9, bias: false, activation: { name: 'relu' } }] }), /layers\[0\] has an invalid shape/);
     await fails(withHeader({ ...header, layers: [{ inputs: 2, units: 2, bias: false, activation: { name: 'relu7' } }] }), /ends inside layers\[0\]\.weights/);

@@ -352,7 +352,7 @@ describe('defineModel: BAD CALLs', () => {
   });
 
   it('BAD CALL - unknown layer key', () => {
-    expectThrow(() => defineModel(one({ biases: [1, 2, 3] })), TypeError, /^layers\[0\] has an unknown key "biases"; expected one of: weights, units, bias, activation$/);
+    expectThrow(() => defineModel(one({ biases: [1, 2, 3] })), TypeError, /^layers\[0\] has an unknown key "biases"; expected one of: type, weights, units, bias, activation$/);
     // a long key is quoted in full, not cut short
     expectThrow(() => defineModel(one({ activationFunctionForThisLayer: 'relu' })), TypeError, /^layers\[0\] has an unknown key "activationFunctionForThisLayer";/);
   });

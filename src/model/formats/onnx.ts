@@ -143,9 +143,10 @@ export function onnxImport(model: OnnxModel): OnnxImport {
   let current = info.name ?? '';
 
   const constant = (name: string | undefined, node: OnnxNode, role: string): Tensor => {
-    const t = name ? constantOf(name) : undefined;
+    const t = name ? tensors.get(name) : undefined;
     if (!t) return fail(`${desc(node)}: its ${role} "${name}" is not a constant (initializer); forwardpool needs fixed weights`);
-    return t;
+    if (!cache.has(name!)) cache.set(name!, readTensor(t, `${desc(node)} ${role} "${name}"`));
+    return cache.get(name!)!;
   };
   const needWidth = (node: OnnxNode, K: number) => {
     if (chain.width === -1) chain.width = K;
@@ -217,8 +218,9 @@ export function onnxImport(model: OnnxModel): OnnxImport {
     } else if (op === 'Add' || op === 'Sub' || op === 'Mul' || op === 'Div') {
       // Not an affine map of the current value by constants (matchRun would have taken it).
       const other = inputs[0] === current ? inputs[1] : inputs[0];
-      constant(other, node, 'operand');
-      fail(`${desc(node)} is not an affine map of "${current}" by a constant (${op === 'Div' ? 'it divides by the value' : 'its operand does not broadcast over the features'}); forwardpool folds x·a + c by constant vectors only`);
+      const t = constant(other, node, op === 'Add' ? 'addend' : 'operand');
+      if (op === 'Div' && inputs[1] === current) fail(`${desc(node)} divides a constant by "${current}", which is not an affine map; forwardpool folds x·a + c by constant vectors only`);
+      fail(`${desc(node)} has ${op === 'Add' ? 'a bias' : 'an operand'} of shape ${shapeText(t.dims)}; expected [], [1], [${chain.width === -1 ? 'F' : chain.width}] or [1, ${chain.width === -1 ? 'F' : chain.width}] (one value per feature)`);
     } else if (op === 'BatchNormalization') {
       if (inputs[0] !== current) fail(`${desc(node)}: expected the previous layer's output as X`);
       if (attrInt(node, 'training_mode', 0) !== 0) fail(`${desc(node)} is in training mode; export the model for inference`);
