@@ -19,16 +19,17 @@ export function tensor(name: string, dims: number[], values: ArrayLike<number>, 
   return { name, dims, dataType: dtype, rawData: raw };
 }
 
-type AttrValue = number | string | number[] | { tensor: OnnxTensor } | { int: number };
-export function node(opType: string, input: string[], output: string[], attrs: Record<string, AttrValue> = {}, name?: string): OnnxNode {
+type AttrValue = number | string | number[] | { tensor: OnnxTensor } | { int: number } | { ints: number[] };
+export function node(opType: string, input: string[], output: string[], attrs: Record<string, AttrValue> = {}, name?: string, domain?: string): OnnxNode {
   const attribute: OnnxAttribute[] = Object.entries(attrs).map(([k, v]) => {
     if (typeof v === 'string') return { name: k, type: 3, s: new TextEncoder().encode(v) };
     if (typeof v === 'number') return Number.isInteger(v) && /^(trans|axis|training)/.test(k) ? { name: k, type: 2, i: v } : { name: k, type: 1, f: v };
     if (Array.isArray(v)) return { name: k, type: 6, floats: v };
     if ('int' in v) return { name: k, type: 2, i: v.int };
+    if ('ints' in v) return { name: k, type: 7, ints: v.ints };
     return { name: k, type: 4, t: v.tensor };
   });
-  return { opType, input, output, attribute, name: name ?? `${opType}_${output[0]}` };
+  return { opType, input, output, attribute, name: name ?? `${opType}_${output[0]}`, ...(domain ? { domain } : {}) };
 }
 
 export interface GraphSpec {
@@ -39,6 +40,10 @@ export interface GraphSpec {
   output?: string;
   opset?: number;
   extraInputs?: string[];
+  /** Several outputs with their element types (default: one output, `output` or the last node's). */
+  outputs?: Array<{ name: string; elemType: number }>;
+  /** Also import the ai.onnx.ml domain at this version. */
+  mlOpset?: number;
 }
 
 export function onnxModel(g: GraphSpec): Uint8Array {
@@ -46,7 +51,7 @@ export function onnxModel(g: GraphSpec): Uint8Array {
   const last = g.nodes[g.nodes.length - 1]!;
   const msg = ModelProto.fromObject({
     irVersion: 8,
-    opsetImport: [{ domain: '', version: g.opset ?? 17 }],
+    opsetImport: [{ domain: '', version: g.opset ?? 17 }, ...(g.mlOpset ? [{ domain: 'ai.onnx.ml', version: g.mlOpset }] : [])],
     producerName: 'forwardpool-tests',
     graph: {
       name: 'g',
@@ -56,7 +61,9 @@ export function onnxModel(g: GraphSpec): Uint8Array {
         { name: 'x', type: { tensorType: { elemType: g.inputType ?? FLOAT, shape: { dim: dims } } } },
         ...(g.extraInputs ?? []).map((name) => ({ name, type: { tensorType: { elemType: FLOAT } } })),
       ],
-      output: [{ name: g.output ?? last.output![0], type: { tensorType: { elemType: g.inputType ?? FLOAT } } }],
+      output: g.outputs
+        ? g.outputs.map((o) => ({ name: o.name, type: { tensorType: { elemType: o.elemType } } }))
+        : [{ name: g.output ?? last.output![0], type: { tensorType: { elemType: g.inputType ?? FLOAT } } }],
     },
   });
   return ModelProto.encode(msg).finish();
