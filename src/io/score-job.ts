@@ -105,7 +105,9 @@ export function planJob(model: Model, o: JobOptions): ScoreJob {
     features = o.names.map((_, i) => i).filter((i) => !kept.includes(i));
   }
   if (features.length !== model.inputs) {
-    throw new ColumnError(`${features.length} feature columns selected but the model expects ${model.inputs} (layer 0: ${model.inputs}→${model.layers[0]!.units}); choose them with --features`);
+    // Without --features every column not given to --id/--keep is a feature: say so, e.g. for an id and a target column.
+    const hint = o.features ? '' : ` (every column not named by --id or --keep; e.g. --id id --keep target passes those through, or give --features 2-${model.inputs + 1})`;
+    throw new ColumnError(`${features.length} feature columns selected but the model expects ${model.inputs} (layer 0: ${model.inputs}→${model.layers[0]!.units}); choose them with --features${hint}`);
   }
   const last = model.layers[model.layers.length - 1]!.activation.name;
   const labelRule = last === 'softmax' ? 'argmax' : last === 'sigmoid' && model.outputs === 1 ? 'threshold' : 'none';

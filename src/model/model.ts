@@ -46,6 +46,7 @@ const ACT_COST: Record<number, number> = {
   [Act.identity]: 0, [Act.relu]: 1, [Act.relu6]: 1, [Act.leaky_relu]: 1, [Act.hard_sigmoid]: 2,
   [Act.softsign]: 4, [Act.elu]: 10, [Act.selu]: 10, [Act.sigmoid]: 12, [Act.silu]: 12, [Act.tanh]: 12,
   [Act.softplus]: 20, [Act.gelu_tanh]: 16, [Act.gelu]: 40, [Act.softmax]: 14, [Act.log_softmax]: 14,
+  [Act.hard_swish]: 3, [Act.mish]: 34,
 };
 
 let nextModelId = 1;
