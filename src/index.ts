@@ -1,5 +1,5 @@
-export type { DType, ActivationName, ActivationSpec, LayerSpec, ModelSpec, FloatArray } from './types.js';
-export { defineModel, Model, type LayerInfo } from './model/model.js';
+export type { DType, ActivationName, ActivationSpec, LayerSpec, DenseLayerSpec, LayerNormSpec, ModelSpec, FloatArray } from './types.js';
+export { defineModel, Model, type LayerInfo, type DenseLayerInfo, type LayerNormInfo } from './model/model.js';
 export { ACTIVATION_NAMES, type ResolvedActivation } from './model/activations.js';
 export { Matrix } from './matrix.js';
 export { createEngine, type Engine, type EngineStats, type PredictOptions } from './engine/engine.js';
@@ -8,4 +8,4 @@ export type { StreamOptions, StreamSource } from './engine/stream.js';
 export type { PredictInput } from './engine/input.js';
 export { argmaxRows } from './kernels/argmax.js';
 export { AbortError, ModelFormatError, WorkerError, EngineClosedError } from './errors.js';
-export { loadModel, saveModel, detectFormat, type LoadOptions, type ModelFormat } from './model/load.js';
+export { loadModel, saveModel, detectFormat, loadNotes, type LoadOptions, type ModelFormat } from './model/load.js';

@@ -186,6 +186,7 @@ describe('activateRows', () => {
     ['elu', Act.elu, 1, 0], ['selu', Act.selu, SELU_ALPHA, SELU_SCALE], ['sigmoid', Act.sigmoid, 0, 0],
     ['hard_sigmoid', Act.hard_sigmoid, 0.2, 0.5], ['tanh', Act.tanh, 0, 0], ['softplus', Act.softplus, 0, 0],
     ['softsign', Act.softsign, 0, 0], ['gelu', Act.gelu, 0, 0], ['gelu_tanh', Act.gelu_tanh, 0, 0], ['silu', Act.silu, 0, 0],
+    ['hard_swish', Act.hard_swish, 0, 0], ['mish', Act.mish, 0, 0],
   ];
   for (const dtype of DTYPES) {
     for (const stride of [3, 4]) {
@@ -423,5 +424,23 @@ describe('element-wise activations against the float64 reference', () => {
       expect(out6[0]).toBeNaN();
       expect(out6.slice(1)).toEqual([0, 6]);
     }
+  });
+});
+
+describe('hard_swish and mish', () => {
+  it('hard_swish is x·relu6(x + 3)/6: 0 left of -3, x right of 3, exact at the corners', () => {
+    const buf = Float64Array.from([-1e4, -3, -1.5, 0, 1.5, 3, 1e4]);
+    activateRange(buf, 0, buf.length, Act.hard_swish, 0, 0);
+    expect(Array.from(buf)).toEqual([-0, -0, -0.375, 0, 1.125, 3, 1e4]);
+  });
+
+  it('mish is x·tanh(softplus(x)): finite at ±1e4, 0 at 0, within 1e-15 of the reference', () => {
+    const xs = [-1e4, -20, -1, 0, 0.5, 1, 20, 1e4];
+    const buf = Float64Array.from(xs);
+    activateRange(buf, 0, buf.length, Act.mish, 0, 0);
+    expect(buf[7]).toBe(1e4);
+    expect(Math.abs(buf[0]!)).toBeLessThan(1e-300);
+    xs.forEach((x, i) => expect(Math.abs(buf[i]! - referenceActivation('mish', [x])[0]!), `mish(${x})`).toBeLessThanOrEqual(1e-15 * (1 + Math.abs(x))));
+    expect(buf[5]).toBeCloseTo(0.8650983882673103, 15); // 1·tanh(ln(1 + e))
   });
 });

@@ -134,6 +134,27 @@ describe('layer norm through the engine pool', () => {
   });
 });
 
+describe('layer norm and the one-row split (a row-wise layer keeps a row on one thread)', () => {
+  it('a wide model with a layer norm: one-row predicts through the default engine equal the inline kernel', async () => {
+    const r = rng(77);
+    const W = (k: number, n: number) => Float64Array.from({ length: k * n }, () => (r() * 2 - 1) / Math.sqrt(k));
+    const model = defineModel({ layers: [
+      { weights: W(600, 512), units: 512, activation: 'relu' }, { type: 'layer_norm', activation: 'gelu' }, { weights: W(512, 10), units: 10, activation: 'softmax' },
+    ] });
+    expect(model.costPerRow).toBeGreaterThan(250_000); // above the row split's threshold
+    const engine = await createEngine(model, { threads: 2 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const x = Float32Array.from(randomRows(r, 1, 600));
+        const y = await engine.predict({ data: x, rows: 1, cols: 600 });
+        expect(Array.from(y.data)).toEqual(Array.from(predictInline(model, x, 1, engine.stats().kernel as 'js')));
+      }
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
 describe('native format: layer norms round-trip losslessly (version 2), dense-only models stay version 1', () => {
   it('save, load: the same layers, parameters, epsilon and outputs', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'forwardpool-ln-'));
