@@ -111,6 +111,25 @@ describe('affine maps by constants are folded into dense layers (vs onnxruntime 
   });
 });
 
+describe('an integer input cast to float by its first node', () => {
+  it('INT64 input → Cast(to FLOAT) → Gemm: rows are read as floats; onnxruntime fed int64 agrees', async () => {
+    const a = gemm(r, 'g', 'c', 3, 2);
+    const bytes = onnxModel({ inputType: 7, inputDims: ['N', 3], nodes: [node('Cast', ['x'], ['c'], { to: { int: 1 } }, 'cast'), ...a.nodes], initializers: a.inits, outputs: [{ name: 'g', elemType: 1 }] });
+    const model = await loadModel(bytes);
+    expect(model.dtype).toBe('float32');
+    expect(loadNotes(model).join('\n')).toMatch(/input "x" is INT64; node "cast" \(Cast\) makes it FLOAT, so rows are read as float32/);
+    const ints = Array.from({ length: 3 * 11 }, () => Math.floor(r() * 200) - 100);
+    const session = await ort.InferenceSession.create(bytes);
+    const want = (await session.run({ x: new ort.Tensor('int64', BigInt64Array.from(ints, BigInt), [11, 3]) })).g!.data as Float32Array;
+    await session.release();
+    expect(scaledError(predictInline(model, ints, 11), want)).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('EXPECTED FAILURE - an integer input read by anything but a Cast to float', async () => {
+    await refused({ inputType: 7, nodes: [node('Relu', ['x'], ['y'])] }, /input "x" has element type INT64; forwardpool takes FLOAT or DOUBLE inputs \(or integers cast to float by the first node\)/);
+  });
+});
+
 describe('activation subgraphs that exporters write (vs onnxruntime)', () => {
   it.each(Object.keys(ACTIVATION_GRAPHS).map((k) => [k] as const))('%s', async (name) => {
     const { model, err, notes } = await vsOrt(activationGraph(r, name));

@@ -8,14 +8,15 @@
  * node, its op type and why.
  */
 import { ModelFormatError } from '../../errors.js';
-import type { ActivationSpec, DType, ModelSpec } from '../../types.js';
+import type { ActivationSpec, ModelSpec } from '../../types.js';
 import {
   DataType, ModelProto,
-  type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo,
+  type OnnxModel, type OnnxNode, type OnnxTensor,
 } from './onnx-schema.js';
 import { MAX_TENSOR_ELEMENTS } from './limits.js';
 import { DTYPE_NAMES, attr, attrFloat, attrInt, attrString, desc, fail, nodeName, readTensor, shapeText, type Tensor } from './onnx-read.js';
 import { Chain } from './onnx-fold.js';
+import { graphInput } from './onnx-input.js';
 import { matchRun } from './onnx-patterns.js';
 import { layerNormDecomposition, layerNormOp } from './onnx-layernorm.js';
 import { binaryPair, classifierTail, mlOperator } from './onnx-sklearn.js';
@@ -75,30 +76,6 @@ export function decodeOnnx(bytes: Uint8Array): OnnxModel {
   }
 }
 
-function graphInput(graph: OnnxGraph, initializers: Set<string>): { info: OnnxValueInfo; dtype: DType; width: number; batch1: boolean } {
-  const inputs = (graph.input ?? []).filter((i) => !initializers.has(i.name ?? ''));
-  if (inputs.length !== 1) fail(`the graph has ${inputs.length} inputs (${inputs.map((i) => `"${i.name}"`).join(', ')}); forwardpool runs models with exactly one input`);
-  const info = inputs[0]!;
-  const tt = info.type?.tensorType;
-  if (!tt) fail(`input "${info.name}" is not a tensor`);
-  const elem = tt!.elemType ?? 0;
-  if (elem !== DataType.FLOAT && elem !== DataType.DOUBLE) {
-    fail(`input "${info.name}" has element type ${DTYPE_NAMES[elem] ?? elem}; forwardpool takes FLOAT or DOUBLE inputs`);
-  }
-  const dims = tt!.shape?.dim;
-  let width = -1;
-  if (dims !== undefined) {
-    const text = shapeText(dims.map((d) => d.dimValue ?? d.dimParam ?? '?') as number[]);
-    if (dims.length !== 2) fail(`input "${info.name}" has shape ${text}: forwardpool takes rows of features, [batch, features]`);
-    const f = dims[1]!.dimValue;
-    if (f !== undefined) {
-      if (!Number.isSafeInteger(f) || f < 1) fail(`input "${info.name}" has an invalid feature count in shape ${text}`);
-      width = f;
-    }
-  }
-  return { info, dtype: elem === DataType.DOUBLE ? 'float64' : 'float32', width, batch1: dims?.[0]?.dimValue === 1 };
-}
-
 /** A ModelSpec and what the loader folded or recognised on the way (for `inspect`). */
 export interface OnnxImport { spec: ModelSpec; notes: string[] }
 
@@ -111,9 +88,7 @@ export function onnxImport(model: OnnxModel): OnnxImport {
 
   const tensors = new Map<string, OnnxTensor>();
   for (const t of graph.initializer ?? []) tensors.set(t.name ?? '', t);
-  const { info, dtype, width, batch1 } = graphInput(graph, new Set(tensors.keys()));
-  const notes: string[] = [];
-  if (batch1) notes.push(`input "${info.name}" is fixed at a batch of 1 (exported without dynamic_axes); every row is scored on its own, so any number of rows runs`);
+  const { info, dtype, width, notes, intCast } = graphInput(graph, new Set(tensors.keys()));
   // Constant nodes become tensors up front: exporters put them anywhere before their use.
   for (const node of graph.node ?? []) {
     if (node.opType !== 'Constant' || (node.domain && node.domain !== 'ai.onnx')) continue;
@@ -246,7 +221,7 @@ export function onnxImport(model: OnnxModel): OnnxImport {
     } else if (op === 'Cast') {
       const to = attrInt(node, 'to', 0);
       if (to !== DataType.FLOAT && to !== DataType.DOUBLE) fail(`${desc(node)} casts to ${DTYPE_NAMES[to] ?? to}; forwardpool reads Cast to FLOAT or DOUBLE only (a no-op on its float rows)`);
-      chain.notes.push(`${desc(node)} to ${DTYPE_NAMES[to]} read as a no-op (${dtype} rows)`);
+      if (node !== intCast) chain.notes.push(`${desc(node)} to ${DTYPE_NAMES[to]} read as a no-op (${dtype} rows)`);
     } else if (op === 'Flatten') {
       const axis = attrInt(node, 'axis', 1);
       if (axis !== 1 && axis !== -1) fail(`${desc(node)} has axis=${axis}; on [batch, features] only axis 1 (a no-op) keeps one row per example`);
