@@ -25,7 +25,13 @@ export function loadArrow(): Promise<Arrow> {
     const arrow = await import('apache-arrow');
     const { compressors } = await import('hyparquet-compressors');
     const zstd = compressors.ZSTD as (input: Uint8Array) => Uint8Array;
-    if (!arrow.compressionRegistry.get(arrow.CompressionType.ZSTD)) arrow.compressionRegistry.set(arrow.CompressionType.ZSTD, { decode: (data) => zstd(data) });
+    // apache-arrow views the result as typed arrays: it must start at an aligned offset (fzstd may return a view that does not).
+    const aligned = (b: Uint8Array) => (b.byteOffset % 8 === 0 ? b : b.slice());
+    if (!arrow.compressionRegistry.get(arrow.CompressionType.ZSTD)) arrow.compressionRegistry.set(arrow.CompressionType.ZSTD, { decode: (data) => aligned(zstd(data)) });
+    // No LZ4 frame decoder here: a batch compressed with it is refused by name, not with apache-arrow's "codec not found".
+    if (!arrow.compressionRegistry.get(arrow.CompressionType.LZ4_FRAME)) {
+      arrow.compressionRegistry.set(arrow.CompressionType.LZ4_FRAME, { decode: () => { throw new ArrowInputError('record batches compressed with LZ4_FRAME cannot be read (apache-arrow has no LZ4 frame decoder); expected uncompressed or ZSTD buffers'); } });
+    }
     return arrow;
   })());
 }

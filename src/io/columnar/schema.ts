@@ -3,7 +3,10 @@
  * which can only be kept, which are nested (refused by name when selected), and the type a kept
  * column keeps in Parquet or Arrow output.
  */
-import { ColumnError, type ScoreJob } from '../score-job.js';
+import { BadDataError } from '../input.js';
+import type { ScoreJob } from '../score-job.js';
+
+const refuse = (source: string, message: string) => new BadDataError(source, { line: 0, column: 0, message, text: '' });
 
 /** The types a kept column has in Parquet or Arrow output. */
 export type KeptType = 'boolean' | 'int32' | 'int64' | 'float32' | 'float64' | 'string' | 'timestamp' | 'json';
@@ -18,18 +21,18 @@ export interface ColumnInfo {
 }
 
 /**
- * Refuses the columns the job selects but cannot use: a feature that is not numeric, a nested
+ * Refuses (bad input data, exit 3) the columns the job selects but cannot use: a feature that is not numeric, a nested
  * column as a feature or kept. Columns neither selected nor needed are never looked at.
  */
 export function checkColumns(job: Pick<ScoreJob, 'features' | 'kept'>, infos: ColumnInfo[], source: string): void {
   for (const c of job.features) {
     const info = infos[c]!;
     if (info.kind !== 'numeric') {
-      throw new ColumnError(`${source}: column "${info.name}" is ${info.type}, not numbers; it cannot be a model input (choose the inputs with --features)`);
+      throw refuse(source, `column "${info.name}" is ${info.type}, not numbers, so it cannot be a model input`);
     }
   }
   for (const c of job.kept) {
     const info = infos[c]!;
-    if (info.kind === 'nested') throw new ColumnError(`${source}: column "${info.name}" is ${info.type} (a nested column), which --id/--keep cannot copy; expected a flat column`);
+    if (info.kind === 'nested') throw refuse(source, `column "${info.name}" is ${info.type} (a nested column), which cannot be copied to the output; expected a flat column`);
   }
 }
