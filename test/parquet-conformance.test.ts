@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openParquet, parquetColumns } from '../src/io/columnar/parquet-read.js';
-import { built, cli, csvColumns, identityModel, same, SHARED } from './helpers/columnar.js';
+import { built, cli, csvColumns, identityModel, NULL_FILL, same, SHARED } from './helpers/columnar.js';
 
 const DIR = join(SHARED, 'parquet-testing');
 const present = existsSync(join(DIR, 'INDEX.md'));
@@ -38,7 +38,7 @@ async function oracle(path: string): Promise<Map<string, number[]> | undefined> 
     const values: number[] = [];
     for (let i = 0; i < v.length; i++) {
       const x: unknown = v.get(i);
-      if (x === null || x === undefined) values.push(Number.NaN);
+      if (x === null || x === undefined) values.push(NULL_FILL);
       else if (arrow.DataType.isDecimal(field.type)) {
         const words = x as Uint32Array;
         let big = 0n;
@@ -52,7 +52,7 @@ async function oracle(path: string): Promise<Map<string, number[]> | undefined> 
   return out;
 }
 
-/** The `_expect.csv` oracle of a file, by column name (empty fields are nulls, NaN here). */
+/** The `_expect.csv` oracle of a file, by column name (empty fields are nulls, NULL_FILL here). */
 function expectCsv(file: string): Map<string, number[]> | undefined {
   const path = join(DIR, file.replace(/\.parquet$/, '_expect.csv'));
   if (!existsSync(path)) return undefined;
@@ -61,7 +61,7 @@ function expectCsv(file: string): Map<string, number[]> | undefined {
   const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0);
   const names = fields(lines[0]!);
   const out = new Map(names.map((n) => [n, [] as number[]]));
-  for (const line of lines.slice(1)) fields(line).forEach((v, j) => out.get(names[j]!)?.push(v === '' ? Number.NaN : Number(v)));
+  for (const line of lines.slice(1)) fields(line).forEach((v, j) => out.get(names[j]!)?.push(v === '' ? NULL_FILL : Number(v)));
   return out;
 }
 
@@ -99,7 +99,7 @@ describe.skipIf(!present || !built)('Parquet conformance (../shared/parquet-test
       const want = await oracle(path);
       const score = async (cols: typeof numeric) => {
         const model = await identityModel(dir, cols.length);
-        return cli(['score', '--model', model, '--input', path, '--input-format', 'parquet', '--features', cols.map((i) => i.name).join(','), '--missing', 'nan', '--quiet']);
+        return cli(['score', '--model', model, '--input', path, '--input-format', 'parquet', '--features', cols.map((i) => i.name).join(','), `--missing=${NULL_FILL}`, '--quiet']);
       };
       if (want === undefined) {
         // No independent reading to compare with (dict-page-offset-zero: a writer bug parquet-wasm does not tolerate): read or refused cleanly.
@@ -107,8 +107,8 @@ describe.skipIf(!present || !built)('Parquet conformance (../shared/parquet-test
         expect([0, 3], r.stderr).toContain(r.code);
         return;
       }
-      // A NaN input makes every output of the identity model's row NaN (NaN × 0): columns with
-      // nulls or NaNs are scored one at a time, the others together.
+      // Nulls are filled with NULL_FILL; a NaN input makes every output of the identity model's row
+      // NaN (NaN × 0), so columns holding NaNs are scored alone.
       const hasNaN = (name: string) => want.get(name)!.some(Number.isNaN);
       const groups = [numeric.filter((i) => !hasNaN(i.name)), ...numeric.filter((i) => hasNaN(i.name)).map((i) => [i])].filter((g) => g.length > 0);
       const expected = expectCsv(file);

@@ -9,6 +9,9 @@ export const BIN = fileURLToPath(new URL('../../dist/src/cli/main.js', import.me
 export const built = existsSync(BIN);
 export const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));
 
+/** The `--missing` fill value the conformance tests use for nulls (exact in float32 and float64). */
+export const NULL_FILL = -7777.25;
+
 export function cli(args: string[], stdin?: string | Uint8Array) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', input: stdin, timeout: 120_000, maxBuffer: 1 << 28 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
