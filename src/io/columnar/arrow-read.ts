@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type * as Arrow from 'apache-arrow';
-import type { ColumnBlock, ColumnValues } from './columns.js';
+import { decimalNumber, type ColumnBlock, type ColumnValues } from './columns.js';
 import type { ColumnInfo } from './schema.js';
 
 /** An Arrow IPC input forwardpool cannot read (big-endian, a codec it lacks, corrupt); the message says why. */
@@ -88,14 +88,6 @@ function describe(arrow: Arrow, field: Arrow.Field): ColumnInfo {
   if (T.isList(type) || T.isFixedSizeList(type) || T.isStruct(type) || T.isMap(type) || T.isUnion(type)) return { name, kind: 'nested', type: String(type), kept: 'json' };
   if (T.isNull(type)) return value('json', 'the Null type (no values)');
   return value('json');
-}
-
-/** A Decimal value (little-endian 32-bit words, two's complement) as a number. */
-function decimalNumber(words: Uint32Array, scale: number): number {
-  let v = 0n;
-  for (let i = words.length - 1; i >= 0; i--) v = (v << 32n) | BigInt(words[i]!);
-  if (words[words.length - 1]! & 0x80000000) v -= 1n << BigInt(32 * words.length);
-  return scale === 0 ? Number(v) : Number(v) / 10 ** scale;
 }
 
 /** A batch's column as values: typed arrays when there are no nulls, else plain arrays with nulls. */

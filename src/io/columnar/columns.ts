@@ -41,6 +41,14 @@ function numberOf(v: unknown): number | undefined {
   return Number.NaN;
 }
 
+/** An Arrow Decimal value (little-endian 32-bit words, two's complement) as a number. */
+export function decimalNumber(words: Uint32Array, scale: number): number {
+  let v = 0n;
+  for (let i = words.length - 1; i >= 0; i--) v = (v << 32n) | BigInt(words[i]!);
+  if (words[words.length - 1]! & 0x80000000) v -= 1n << BigInt(32 * words.length);
+  return scale === 0 ? Number(v) : Number(v) / 10 ** scale;
+}
+
 /** A value as JSON text (how kept values travel to the text formatters). */
 export function jsonOf(v: unknown): string {
   if (v === null || v === undefined) return 'null';

@@ -5,6 +5,7 @@
  * Output units are the model's dtype; kept columns keep the type the input gave them.
  */
 import type { Writable } from 'node:stream';
+import type * as Arrow from 'apache-arrow';
 import type { DType, FloatArray } from '../../types.js';
 import type { ChunkOutput } from '../score-chunk.js';
 import { outputColumns, type ScoreJob } from '../score-job.js';
@@ -78,16 +79,33 @@ const PARQUET_KEPT: Record<KeptType, { type: string; converted_type?: string }> 
   timestamp: { type: 'INT64', converted_type: 'TIMESTAMP_MILLIS' }, json: { type: 'BYTE_ARRAY', converted_type: 'JSON' },
 };
 
-async function parquetSink(stream: Writable, layout: Layout, minGroupRows: number): Promise<ColumnarSink> {
-  const { ByteWriter, ParquetWriter } = await import('hyparquet-writer');
+/** The Parquet schema of an output: kept columns (nullable, their types), units (the model's dtype), label. */
+function parquetSchema(layout: Layout): ParquetSchemaElement[] {
   const K = layout.kept.length;
-  const schema = [
+  return [
     { name: 'root', num_children: layout.names.length },
     ...layout.kept.map((t, k) => ({ name: layout.names[k]!, repetition_type: 'OPTIONAL', ...PARQUET_KEPT[t] })),
     ...Array.from({ length: layout.units }, (_, j) => ({ name: layout.names[K + j]!, repetition_type: 'REQUIRED', type: layout.dtype === 'float64' ? 'DOUBLE' : 'FLOAT' })),
     ...(layout.label ? [{ name: 'label', repetition_type: 'REQUIRED', type: 'BYTE_ARRAY', converted_type: 'UTF8' }] : []),
   ];
-  // A byte writer that hands its bytes to the stream after every row group.
+}
+
+/** The schema fields forwardpool writes (and reads back from its own files, for merges). */
+export interface ParquetSchemaElement { name: string; num_children?: number; repetition_type?: string; type?: string; converted_type?: string }
+
+export interface ParquetColumnWriter {
+  /** One row group of `columns` (one array per schema column, in order). */
+  group(columns: unknown[]): Promise<void>;
+  finish(): Promise<void>;
+}
+
+/**
+ * hyparquet-writer over a stream: one row group per call, its bytes handed to the stream at
+ * once. The one place that sets the writer's options, so a merge of parts writes the same bytes
+ * as the unsharded run.
+ */
+export async function parquetColumnWriter(stream: Writable, schema: ParquetSchemaElement[]): Promise<ParquetColumnWriter> {
+  const { ByteWriter, ParquetWriter } = await import('hyparquet-writer');
   const bytes = new ByteWriter();
   let pending: Promise<void> = Promise.resolve();
   const flush = () => {
@@ -100,6 +118,26 @@ async function parquetSink(stream: Writable, layout: Layout, minGroupRows: numbe
   (bytes as unknown as { flush: () => Promise<void> }).flush = flush;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const writer = new ParquetWriter({ writer: bytes, schema: schema as any, codec: 'SNAPPY', createdBy: 'forwardpool' });
+  const leaves = schema.slice(1);
+  return {
+    async group(columns) {
+      const rows = (columns[0] as ArrayLike<unknown> | undefined)?.length ?? 0;
+      if (rows === 0) return;
+      const columnData = leaves.map((e, i) => ({ name: e.name, data: columns[i], offsetIndex: false }));
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      await writer.write({ columnData: columnData as any, rowGroupSize: rows });
+      await flush();
+    },
+    async finish() {
+      writer.finish();
+      await flush();
+    },
+  };
+}
+
+async function parquetSink(stream: Writable, layout: Layout, minGroupRows: number): Promise<ColumnarSink> {
+  const K = layout.kept.length;
+  const out = await parquetColumnWriter(stream, parquetSchema(layout));
   let held: OutputColumns[] = [];
   let heldRows = 0;
   const writeGroup = async () => {
@@ -107,19 +145,17 @@ async function parquetSink(stream: Writable, layout: Layout, minGroupRows: numbe
     const blocks = held;
     held = []; heldRows = 0;
     const rows = blocks.reduce((n, b) => n + b.rows, 0);
-    const N = layout.units === 0 ? 0 : blocks[0]!.y.length / Math.max(1, blocks[0]!.rows);
-    const columnData: Array<{ name: string; data: unknown; offsetIndex: boolean }> = [];
-    for (let k = 0; k < K; k++) columnData.push({ name: layout.names[k]!, data: keptArray(blocks.flatMap((b) => b.kept[k]!), layout.kept[k]!), offsetIndex: false });
+    const N = layout.units === 0 ? 0 : blocks[0]!.y.length / blocks[0]!.rows;
+    const columns: unknown[] = [];
+    for (let k = 0; k < K; k++) columns.push(keptArray(blocks.flatMap((b) => b.kept[k]!), layout.kept[k]!));
     for (let j = 0; j < layout.units; j++) {
       const col = layout.dtype === 'float64' ? new Float64Array(rows) : new Float32Array(rows);
       let at = 0;
-      for (const b of blocks) { col.set(unitColumn(b.y, b.rows, N || layout.units, j, layout.dtype), at); at += b.rows; }
-      columnData.push({ name: layout.names[K + j]!, data: col, offsetIndex: false });
+      for (const b of blocks) { col.set(unitColumn(b.y, b.rows, N, j, layout.dtype), at); at += b.rows; }
+      columns.push(col);
     }
-    if (layout.label) columnData.push({ name: 'label', data: blocks.flatMap((b) => b.labels!), offsetIndex: false });
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    await writer.write({ columnData: columnData as any, rowGroupSize: Math.max(1, rows) });
-    await flush();
+    if (layout.label) columns.push(blocks.flatMap((b) => b.labels!));
+    await out.group(columns);
   };
   return {
     async write(res) {
@@ -131,8 +167,7 @@ async function parquetSink(stream: Writable, layout: Layout, minGroupRows: numbe
     },
     async finish() {
       await writeGroup();
-      writer.finish();
-      await flush();
+      await out.finish();
     },
   };
 }
@@ -158,10 +193,7 @@ async function arrowSink(stream: Writable, layout: Layout, kind: 'file' | 'strea
     ...(layout.label ? [new arrow.Field('label', new arrow.Utf8(), false)] : []),
   ];
   const schema = new arrow.Schema(fields);
-  const writer = kind === 'file' ? new arrow.RecordBatchFileWriter() : new arrow.RecordBatchStreamWriter();
-  const pump = (async () => { for await (const chunk of writer) await write(stream, chunk); })();
-  pump.catch(() => {});
-  let wrote = false;
+  const out = await arrowBatchWriter(stream, kind, schema);
   return {
     async write(res) {
       const c = res.columns;
@@ -176,9 +208,29 @@ async function arrowSink(stream: Writable, layout: Layout, kind: 'file' | 'strea
         ...(layout.label ? [arrow.vectorFromArray(c.labels!, new arrow.Utf8()).data[0]!] : []),
       ];
       const data = arrow.makeData({ type: new arrow.Struct(fields), length: c.rows, nullCount: 0, children });
-      writer.write(new arrow.RecordBatch(schema, data));
-      wrote = true;
+      out.write(new arrow.RecordBatch(schema, data));
     },
+    finish: () => out.finish(),
+  };
+}
+
+export interface ArrowBatchWriter {
+  write(batch: Arrow.RecordBatch): void;
+  finish(): Promise<void>;
+}
+
+/**
+ * apache-arrow's IPC writer over a stream (file or stream format): the one place that sets it
+ * up, so a merge of parts writes the same bytes as the unsharded run.
+ */
+export async function arrowBatchWriter(stream: Writable, kind: 'file' | 'stream', schema: Arrow.Schema): Promise<ArrowBatchWriter> {
+  const arrow = await import('apache-arrow');
+  const writer = kind === 'file' ? new arrow.RecordBatchFileWriter() : new arrow.RecordBatchStreamWriter();
+  const pump = (async () => { for await (const chunk of writer) await write(stream, chunk); })();
+  pump.catch(() => {});
+  let wrote = false;
+  return {
+    write(batch) { writer.write(batch); wrote = true; },
     async finish() {
       if (!wrote) writer.reset(undefined, schema); // an empty output still carries its schema
       writer.close();
