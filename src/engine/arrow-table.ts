@@ -9,7 +9,8 @@ import type { Model } from '../model/model.js';
 import { decimalNumber } from '../io/columnar/columns.js';
 
 /** The parts of apache-arrow's Table / RecordBatch this module reads. */
-interface ArrowData { type: ArrowType; length: number; offset: number; nullCount: number; values: ArrayLike<number | bigint> }
+/** `values` starts at the slice's first value (apache-arrow slices the data buffer; `offset` is for bitmaps). */
+interface ArrowData { type: ArrowType; length: number; nullCount: number; values: ArrayLike<number | bigint> }
 interface ArrowType { typeId: number; toString(): string; scale?: number; precision?: number }
 interface ArrowVector { type: ArrowType; length: number; nullCount: number; data: ArrowData[]; get(i: number): unknown }
 export interface ArrowTabular { numRows: number; schema: { fields: Array<{ name: string }> }; getChild(name: string): ArrowVector | null }
@@ -40,13 +41,13 @@ export function arrowToMatrix(table: ArrowTabular, model: Model, columns: string
     const v = table.getChild(name);
     if (!v) throw Errors.shape(`input has no column "${name}" (columns: ${table.schema.fields.map((f) => f.name).slice(0, 20).join(', ')})`);
     const id = v.type.typeId;
-    if (id !== INT && id !== FLOAT && id !== BOOL && id !== DECIMAL) throw Errors.type(`input column "${name}"`, 'numbers (int, float, decimal or bool)', String(v.type));
-    if (v.nullCount > 0) throw Errors.type(`input column "${name}"`, `numbers without nulls (it has ${v.nullCount} of ${v.length}; fill them first)`, 'nulls');
+    if (id !== INT && id !== FLOAT && id !== BOOL && id !== DECIMAL) throw new TypeError(`input column "${name}" must be numbers (int, float, decimal or bool), got: ${String(v.type)}`);
+    if (v.nullCount > 0) throw new TypeError(`input column "${name}" must be numbers without nulls, got: ${v.nullCount} nulls in ${v.length} rows (fill them first)`);
     let r = 0;
     if ((id === INT || (id === FLOAT && v.type.precision !== HALF)) && v.data.every((d) => d.values !== undefined)) {
       for (const d of v.data) {
         const values = d.values;
-        for (let i = 0, o = r * F + j; i < d.length; i++, o += F) { const y = values[d.offset + i]!; x[o] = typeof y === 'bigint' ? Number(y) : y; }
+        for (let i = 0, o = r * F + j; i < d.length; i++, o += F) { const y = values[i]!; x[o] = typeof y === 'bigint' ? Number(y) : y; }
         r += d.length;
       }
       return;
