@@ -9,14 +9,20 @@ import type { KernelModel } from '../src/kernels/forward.js';
 import { makeRowsFn, type KernelName, type RowsFn } from '../src/kernels/select.js';
 import { scoreChunk, type ChunkOutput } from '../src/io/score-chunk.js';
 import type { ScoreJob } from '../src/io/score-job.js';
+import { runColumnarTask, type ColumnarTask } from '../src/io/columnar/score-columns.js';
 
 const { kernel } = workerData as { kernel: KernelName };
 // The forward function is made on the first task of a job, not at start-up: a worker that never
 // gets a block (a small file) then never compiles WebAssembly.
 let current: { id: string; model: KernelModel; job: ScoreJob; run: RowsFn } | undefined;
 
-export default function score(task: { bytes: Uint8Array; setup: { id: string; model: KernelModel; job: ScoreJob } }): ChunkOutput {
+type Setup = { id: string; model: KernelModel; job: ScoreJob };
+
+export default function score(task: { bytes: Uint8Array; setup: Setup } | { columnar: ColumnarTask; setup: Setup }): ChunkOutput | Promise<ChunkOutput> {
   if (current?.id !== task.setup.id) current = { ...task.setup, run: makeRowsFn(task.setup.model, kernel) };
+  if ('columnar' in task) {
+    return runColumnarTask(current.id, current.model, current.run, current.job, task.columnar);
+  }
   // The result is copied back (output text is small next to the input the task parsed).
   return scoreChunk(current.model, current.run, current.job, task.bytes);
 }

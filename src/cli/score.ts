@@ -9,6 +9,7 @@ import { isDecimal } from '../io/numbers.js';
 import { parse, UsageError } from './usage.js';
 import { KERNEL_CHOICES } from '../kernels/select.js';
 import { enableRelaxedSimd } from './relaxed-simd.js';
+import { columnarFormatOfName, sniffColumnarFormat } from '../io/columnar/detect.js';
 
 const OPTIONS = {
   model: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' },
@@ -48,6 +49,8 @@ export function missingOption(value: unknown): { missing: MissingRule; missingVa
 /** The input format a file name implies (the default for --input-format). */
 export function inputFormatOf(path: string): InputFormat {
   const ext = extname(path).toLowerCase();
+  const columnar = columnarFormatOfName(path);
+  if (columnar) return columnar;
   if (ext === '.tsv' || ext === '.tab') return 'tsv';
   if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
   if (ext === '.npy') return 'npy';
@@ -58,6 +61,8 @@ export function inputFormatOf(path: string): InputFormat {
 /** The output format a file name implies (the default for --output-format). */
 export function outputFormatOf(path: string): OutputFormat {
   const ext = extname(path).toLowerCase();
+  const columnar = columnarFormatOfName(path);
+  if (columnar) return columnar;
   if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
   if (ext === '.npy') return 'npy';
   return 'csv';
@@ -91,15 +96,18 @@ export const SCORE_HELP = `forwardpool score: score a data file with a model, ro
   --model <file>            ONNX, TF.js layers model.json, or forwardpool's native format
   --input <file|->          - reads stdin
   --output <file|->         default - (stdout); written to a temporary file, renamed on success
-  --input-format <f>        csv | tsv | ndjson | npy | f32 (default from the extension:
-                            .tsv .tab .ndjson .jsonl .npy .f32 .bin; else csv)
+  --input-format <f>        csv | tsv | ndjson | npy | f32 | parquet | arrow (default from the
+                            extension: .tsv .tab .ndjson .jsonl .npy .f32 .bin .parquet .pq
+                            .arrow .feather .arrows; else by content: Parquet, Arrow IPC; else csv)
   --columns N               values per row of raw float32 (f32) input; required there
-  --output-format <f>       csv | ndjson | npy (default from the extension; npy holds only the
-                            output units, shape (rows, units), and needs a file)
+  --output-format <f>       csv | ndjson | npy | parquet | arrow (default from the extension;
+                            npy holds only the output units, shape (rows, units), and needs a
+                            file; arrow is the IPC file format, or the stream format for .arrows)
   --features <cols>         names or 1-based ranges, e.g. age,fare or 2-33 (binary input and
                             NDJSON arrays: columns c1..cN); default: the model's input names,
                             else every column but --id/--keep
-  --id <col>, --keep <cols> copied through to the output (text input only)
+  --id <col>, --keep <cols> copied through to the output (text and columnar input; Parquet and
+                            Arrow output keep their types)
   --emit all|probs|label    output units and/or the label column (classifiers)
   --threshold 0.5           label cut-off for one sigmoid unit
   --missing <v>             empty fields, JSON nulls and absent keys: by default a bad row;
@@ -130,8 +138,10 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
   if (typeof v.input !== 'string') throw new UsageError('score: --input <file|-> is required');
   const input = v.input;
   const output = typeof v.output === 'string' ? v.output : '-';
-  const inputFormat = oneOf(v['input-format'], ['csv', 'tsv', 'ndjson', 'npy', 'f32'] as const, '--input-format', inputFormatOf(input));
-  const outputFormat = oneOf(v['output-format'], ['csv', 'ndjson', 'npy'] as const, '--output-format', outputFormatOf(output));
+  // A file whose name says nothing may still show a columnar format by its first bytes.
+  const sniffed = v['input-format'] === undefined && input !== '-' && inputFormatOf(input) === 'csv' ? await sniffColumnarFormat(input) : undefined;
+  const inputFormat = oneOf(v['input-format'], ['csv', 'tsv', 'ndjson', 'npy', 'f32', 'parquet', 'arrow'] as const, '--input-format', sniffed ?? inputFormatOf(input));
+  const outputFormat = oneOf(v['output-format'], ['csv', 'ndjson', 'npy', 'parquet', 'arrow'] as const, '--output-format', outputFormatOf(output));
   checkFormatOptions(v, inputFormat, outputFormat, output);
   const columns = positiveInt(v.columns, '--columns');
   let delimiter = inputFormat === 'tsv' ? '\t' : ',';
@@ -171,6 +181,7 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
       features: v.features as string | undefined, id: v.id as string | undefined, keep: v.keep as string | undefined,
       emit, threshold, threads, chunkRows, onError, missing, missingValue,
       rejects: v.rejects as string | undefined, force: v.force === true, signal,
+      arrowFormat: extname(output).toLowerCase() === '.arrows' ? 'stream' : 'file',
       onProgress: progress ? (p) => progress.update(p) : undefined,
     });
     progress?.stop(true);

@@ -20,6 +20,8 @@ import type { ChunkTask, PoolWorkerData } from './task.js';
 
 export interface PredictOptions {
   signal?: AbortSignal;
+  /** An apache-arrow Table or RecordBatch input: the columns to read, in the model's input order (default: the model's inputNames). */
+  columns?: string[];
 }
 
 export interface EngineStats {
@@ -114,7 +116,7 @@ class PoolEngine implements Engine {
     if (this.#closing) throw Errors.closed('predict');
     const signal = checkSignal(options, 'options');
     if (signal?.aborted) throw Errors.aborted(signal.reason);
-    const x = toInputMatrix(input, this.model);
+    const x = toInputMatrix(input, this.model, options?.columns);
     const out = Matrix.alloc(x.rows, this.model.outputs, this.model.dtype);
     if (x.rows === 0) return out;
     this.#active++;

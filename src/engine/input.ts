@@ -3,16 +3,20 @@ import { Errors } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import type { Model } from '../model/model.js';
 import type { FloatArray } from '../types.js';
+import { arrowToMatrix, isArrowTabular, type ArrowTabular } from './arrow-table.js';
 
-export type PredictInput = Matrix | ArrayLike<ArrayLike<number>> | { data: FloatArray; rows: number; cols: number };
+/** An apache-arrow Table or RecordBatch is read by column name (src/engine/arrow-table.ts). */
+export type PredictInput = Matrix | ArrayLike<ArrayLike<number>> | { data: FloatArray; rows: number; cols: number } | ArrowTabular;
 
 function layer0(model: Model): string {
   return `layer 0: ${model.inputs}→${model.layers[0]!.units}`;
 }
 
-export function toInputMatrix(input: PredictInput, model: Model): Matrix {
+export function toInputMatrix(input: PredictInput, model: Model, columns?: string[]): Matrix {
   let m: Matrix;
-  if (input instanceof Matrix) {
+  if (isArrowTabular(input)) {
+    return arrowToMatrix(input, model, columns);
+  } else if (input instanceof Matrix) {
     m = input;
   } else if (Array.isArray(input)) {
     if (input.length === 0) return Matrix.alloc(0, model.inputs, model.dtype);
@@ -20,7 +24,7 @@ export function toInputMatrix(input: PredictInput, model: Model): Matrix {
   } else if (typeof input === 'object' && input !== null && 'data' in input && 'rows' in input && 'cols' in input) {
     m = Matrix.wrap(input.data, input.rows, input.cols);
   } else {
-    throw Errors.type('input', 'a Matrix, a number[][] or { data, rows, cols }', input);
+    throw Errors.type('input', 'a Matrix, a number[][], { data, rows, cols } or an apache-arrow Table or RecordBatch', input);
   }
   if (m.rows === 0 && m.cols === 0) return Matrix.alloc(0, model.inputs, model.dtype);
   if (m.cols !== model.inputs) {

@@ -20,14 +20,14 @@ export function csvField(value: string, delimiter: string): string {
 
 /** A kept value as CSV text: field text as is; from NDJSON, a string's contents, null as empty, other JSON as its text. */
 function keptCsv(job: ScoreJob, v: string): string {
-  if (job.reader !== 'ndjson') return csvField(v, ',');
+  if (job.reader !== 'ndjson' && job.reader !== 'columnar') return csvField(v, ',');
   if (v.charCodeAt(0) === 0x22) return csvField(JSON.parse(v) as string, ',');
   return v === 'null' ? '' : csvField(v, ',');
 }
 
-/** A kept value as JSON text: NDJSON input is already JSON; field text becomes a JSON string. */
+/** A kept value as JSON text: NDJSON (and columnar) input is already JSON; field text becomes a JSON string. */
 function keptJson(job: ScoreJob, v: string): string {
-  return job.reader === 'ndjson' ? v : JSON.stringify(v);
+  return job.reader === 'ndjson' || job.reader === 'columnar' ? v : JSON.stringify(v);
 }
 
 export function labelOf(job: ScoreJob, Y: ArrayLike<number>, o: number, N: number): string | undefined {

@@ -53,6 +53,10 @@ export interface ScoreFileOptions {
   pool?: Piscina;
   signal?: AbortSignal;
   onProgress?: (p: { rows: number; bytes: number; totalBytes: number | undefined }) => void;
+  /** Columnar input: the row groups (Parquet) or record batches (Arrow file) [first, end) to score, for shards. */
+  units?: [first: number, end: number];
+  /** Arrow output: the IPC file format (default) or the stream format. */
+  arrowFormat?: 'file' | 'stream';
 }
 
 export interface ScoreSummary { rows: number; rejected: number; seconds: number; rowsPerSec: number; threads: number; bytes: number }
@@ -60,9 +64,9 @@ export interface ScoreSummary { rows: number; rejected: number; seconds: number;
 /** A usage problem found while setting up (existing output, output = input, ...; exit code 2). */
 export class ScoreUsageError extends Error { override name = 'ScoreUsageError'; }
 
-interface Target { stream: Writable; commit(head?: Uint8Array): Promise<void>; discard(): Promise<void> }
+export interface Target { stream: Writable; commit(head?: Uint8Array): Promise<void>; discard(): Promise<void> }
 
-async function openTarget(path: string, force: boolean, inputReal: string | undefined, what: string): Promise<Target> {
+export async function openTarget(path: string, force: boolean, inputReal: string | undefined, what: string): Promise<Target> {
   if (path === '-') return { stream: process.stdout, commit: async () => {}, discard: async () => {} };
   const exists = await stat(path).then(() => true, () => false);
   if (exists) {
@@ -88,7 +92,7 @@ async function openTarget(path: string, force: boolean, inputReal: string | unde
   };
 }
 
-function write(stream: Writable, data: Uint8Array | string): Promise<void> {
+export function write(stream: Writable, data: Uint8Array | string): Promise<void> {
   return new Promise((resolve, reject) => {
     const ok = stream.write(data, (e) => { if (e) reject(e); });
     if (ok) resolve();
@@ -114,6 +118,7 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
 }
 
 async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSummary> {
+  if (o.inputFormat === 'parquet' || o.inputFormat === 'arrow') return (await import('./columnar/pipeline.js')).scoreColumnarInput(pool, o);
   const started = performance.now();
   const source = o.input === '-' ? 'stdin' : basename(o.input);
   const inputReal = o.input === '-' ? undefined : await realpath(o.input);
@@ -133,6 +138,9 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
       threshold: o.threshold, onError: o.onError, missing: o.missing, missingValue: o.missingValue, source,
     });
     const npyHead = o.outputFormat === 'npy' ? reservedNpyHeaderLength(o.model.dtype, o.model.outputs) : 0;
+    const sink = o.outputFormat === 'parquet' || o.outputFormat === 'arrow'
+      ? await (await import('./columnar/writers.js')).openColumnarSink(o.outputFormat, out.stream, job, o.model.dtype, { minGroupRows: 65_536, arrowFormat: o.arrowFormat })
+      : undefined;
     if (o.outputFormat === 'csv') await write(out.stream, `${outputColumns(job).map((c) => csvField(c, ',')).join(',')}\n`);
     if (npyHead > 0) await write(out.stream, new Uint8Array(npyHead)); // rewritten at the end, once the row count is known
     if (rejects) await write(rejects.stream, 'line,column,reason,row\n');
@@ -151,7 +159,8 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
       bytesDone += next.size;
       if (res.failed) { failure ??= new BadDataError(source, fileLine(res.problems[0]!)); return; }
       if (failure) return;
-      if (res.bytes.length > 0) await write(out.stream, res.bytes);
+      if (sink) await sink.write(res);
+      else if (res.bytes.length > 0) await write(out.stream, res.bytes);
       rows += res.rows;
       for (const problem of res.problems) {
         const p = fileLine(problem);
@@ -206,6 +215,7 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
     } else if ('openQuote' in layout.cutter && layout.cutter.openQuote) {
       throw new BadDataError(source, { line: 0, column: 0, message: 'the input ends inside a quoted field', text: '' });
     }
+    await sink?.finish();
     await rejects?.commit();
     await out.commit(npyHead > 0 ? npyHeader(o.model.dtype, rows, o.model.outputs, npyHead) : undefined);
     const seconds = (performance.now() - started) / 1000;

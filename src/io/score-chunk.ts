@@ -9,6 +9,7 @@ import { formatBlock } from './format-block.js';
 import { parseDelimitedBlock } from './delimited-block.js';
 import { parseBinaryBlock, parseNdjsonBlock, type ParsedBlock, type RowProblem } from './parse-block.js';
 import type { ScoreJob } from './score-job.js';
+import { isColumnarOutput, keptColumnsOfText, outputColumnsOf, type OutputColumns } from './columnar/output-columns.js';
 
 export type { RowProblem } from './parse-block.js';
 export { csvField } from './format-block.js';
@@ -23,6 +24,8 @@ export interface ChunkOutput {
   failed: boolean;
   /** Line breaks in the block; problem lines count from 1 at the block's first line. */
   lines: number;
+  /** Parquet or Arrow output: the block's outputs and kept values as columns (`bytes` is empty). */
+  columns?: OutputColumns;
 }
 
 export function parseBlock(job: ScoreJob, model: KernelModel, bytes: Uint8Array, firstLine: number): ParsedBlock {
@@ -39,5 +42,8 @@ export function scoreChunk(model: KernelModel, run: RowsFn, job: ScoreJob, bytes
   const N = model.outputs;
   const Y = new (arrayOf(model.dtype))(rows * N);
   run(parsed.x, 0, Y, 0, 0, rows);
+  if (isColumnarOutput(job.output)) {
+    return { bytes: new Uint8Array(0), rows, problems: parsed.problems, failed: false, lines: parsed.lines, columns: outputColumnsOf(job, Y, rows, N, keptColumnsOfText(job, parsed)) };
+  }
   return { bytes: formatBlock(job, Y, rows, N, parsed, model.dtype), rows, problems: parsed.problems, failed: false, lines: parsed.lines };
 }

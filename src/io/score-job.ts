@@ -4,12 +4,16 @@
  */
 import type { Model } from '../model/model.js';
 import type { DType } from '../types.js';
+import type { KeptType } from './columnar/schema.js';
 
 export type Emit = 'all' | 'probs' | 'label';
-export type InputFormat = 'csv' | 'tsv' | 'ndjson' | 'npy' | 'f32';
-export type OutputFormat = 'csv' | 'ndjson' | 'npy';
-/** How a worker reads a block: delimited text rows, NDJSON lines, or fixed-size binary rows. */
-export type BlockReader = 'delimited' | 'ndjson' | 'binary';
+export type InputFormat = 'csv' | 'tsv' | 'ndjson' | 'npy' | 'f32' | 'parquet' | 'arrow';
+export type OutputFormat = 'csv' | 'ndjson' | 'npy' | 'parquet' | 'arrow';
+/**
+ * How a worker reads a block: delimited text rows, NDJSON lines, fixed-size binary rows, or
+ * decoded columns (Parquet, Arrow IPC; src/io/columnar/).
+ */
+export type BlockReader = 'delimited' | 'ndjson' | 'binary' | 'columnar';
 /**
  * What an empty field (CSV), a null or an absent key (NDJSON) means: a bad row ('error', the
  * default), the value `missingValue` ('fill', NaN included), or a row left out and listed with
@@ -46,6 +50,8 @@ export interface ScoreJob {
   missingValue: number;
   /** Name of the input for messages ("data.csv", or "stdin"). */
   source: string;
+  /** Parquet/Arrow output: the type each kept column keeps (text inputs: 'string'). */
+  keptTypes?: KeptType[];
 }
 
 export class ColumnError extends Error {

@@ -1,0 +1,62 @@
+/**
+ * One pool task of `forwardpool score` on columnar input: decode the block's columns (a worker
+ * reads its own Parquet row groups; Arrow batches arrive as columns), assemble the input rows,
+ * run the forward pass, and format the output (text, .npy data, or columns for Parquet/Arrow).
+ */
+import type { KernelModel } from '../../kernels/forward.js';
+import type { RowsFn } from '../../kernels/select.js';
+import { arrayOf } from '../../types.js';
+import { formatBlock } from '../format-block.js';
+import type { ChunkOutput } from '../score-chunk.js';
+import type { ScoreJob } from '../score-job.js';
+import { assembleColumns, neededColumns, type ColumnBlock } from './columns.js';
+import { isColumnarOutput, outputColumnsOf } from './output-columns.js';
+import { openParquet, ParquetInputError, readParquetGroups, type ParquetFile } from './parquet-read.js';
+
+/** A block of columnar input: row groups [first, end) of a Parquet file, or decoded columns. */
+export type ColumnarTask =
+  | { kind: 'parquet'; path: string; groups: [first: number, end: number] }
+  | { kind: 'columns'; block: ColumnBlock };
+
+/** The Parquet file a worker has open, per job (its footer read once, not per task). */
+let open: { id: string; file: Promise<ParquetFile> } | undefined;
+
+async function parquetFileFor(id: string, path: string): Promise<ParquetFile> {
+  if (open?.id !== id) {
+    const previous = open;
+    open = { id, file: openParquet(path) };
+    void previous?.file.then((f) => f.fh.close(), () => {});
+  }
+  return open.file;
+}
+
+export async function decodeTask(id: string, job: ScoreJob, task: ColumnarTask): Promise<ColumnBlock> {
+  if (task.kind === 'columns') return task.block;
+  const file = await parquetFileFor(id, task.path);
+  return readParquetGroups(file, job.names, neededColumns(job), task.groups[0], task.groups[1]);
+}
+
+/** decodeTask then scoreColumns; a file it cannot read fails the block with the reason (no row). */
+export async function runColumnarTask(id: string, model: KernelModel, run: RowsFn, job: ScoreJob, task: ColumnarTask): Promise<ChunkOutput> {
+  let block: ColumnBlock;
+  try {
+    block = await decodeTask(id, job, task);
+  } catch (e) {
+    if (!(e instanceof ParquetInputError)) throw e;
+    return { bytes: new Uint8Array(0), rows: 0, problems: [{ line: 0, column: 0, message: e.message, text: '' }], failed: true, lines: 0 };
+  }
+  return scoreColumns(model, run, job, block);
+}
+
+export function scoreColumns(model: KernelModel, run: RowsFn, job: ScoreJob, block: ColumnBlock): ChunkOutput {
+  const parsed = assembleColumns(job, model.inputs, model.dtype, block);
+  if (parsed.failed) return { bytes: new Uint8Array(0), rows: 0, problems: parsed.problems, failed: true, lines: parsed.lines };
+  const { rows } = parsed;
+  const N = model.outputs;
+  const Y = new (arrayOf(model.dtype))(rows * N);
+  run(parsed.x, 0, Y, 0, 0, rows);
+  if (isColumnarOutput(job.output)) {
+    return { bytes: new Uint8Array(0), rows, problems: parsed.problems, failed: false, lines: parsed.lines, columns: outputColumnsOf(job, Y, rows, N, parsed.keptColumns) };
+  }
+  return { bytes: formatBlock(job, Y, rows, N, parsed, model.dtype), rows, problems: parsed.problems, failed: false, lines: parsed.lines };
+}
