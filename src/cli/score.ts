@@ -166,7 +166,7 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
   const progress = showProgress ? (await import('./progress.js')).startProgress(process.stderr, totalBytes) : undefined;
   try {
     const summary = await scoreFile({
-      pool,
+      pool, kernel,
       model, input, output, inputFormat, outputFormat, delimiter, header: v['no-header'] !== true, columns,
       features: v.features as string | undefined, id: v.id as string | undefined, keep: v.keep as string | undefined,
       emit, threshold, threads, chunkRows, onError, missing, missingValue,
@@ -183,7 +183,7 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
     return 0;
   } catch (e) {
     progress?.stop(false);
-    if (e instanceof ScoreUsageError || e instanceof ColumnError && /--(features|id|keep)/.test(e.message)) throw new UsageError(`score: ${e.message}`);
+    if (e instanceof ScoreUsageError || e instanceof ColumnError && /--(features|id|keep|emit)/.test(e.message)) throw new UsageError(`score: ${e.message}`);
     if (e instanceof BadDataError || e instanceof ColumnError) {
       process.stderr.write(`forwardpool: ${e.message}\n`);
       return 3;

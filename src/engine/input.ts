@@ -1,16 +1,17 @@
 /** Turns whatever predict() was given into a Matrix of the model's dtype, checking its shape once. */
 import { Errors } from '../errors.js';
 import { Matrix } from '../matrix.js';
-import type { Model } from '../model/model.js';
+import type { AnyModel } from '../model/onnx-graph.js';
 import type { FloatArray } from '../types.js';
 
 export type PredictInput = Matrix | ArrayLike<ArrayLike<number>> | { data: FloatArray; rows: number; cols: number };
 
-function layer0(model: Model): string {
+function layer0(model: AnyModel): string {
+  if (model.kind === 'onnx-graph') return `ONNX graph input "${model.inputName}"`;
   return `layer 0: ${model.inputs}→${model.layers[0]!.units}`;
 }
 
-export function toInputMatrix(input: PredictInput, model: Model): Matrix {
+export function toInputMatrix(input: PredictInput, model: AnyModel): Matrix {
   let m: Matrix;
   if (input instanceof Matrix) {
     m = input;

@@ -1,0 +1,116 @@
+/**
+ * Runs rows through one onnxruntime-node session. onnxruntime-node refuses tensors over a
+ * SharedArrayBuffer, so each block of rows is copied into a buffer this runner owns, run, and the
+ * outputs copied into the caller's (shared) output at the rows' place, one column group per
+ * graph output. Rows always run in blocks of exactly `block` rows (the last block of a call
+ * padded with zero rows), so a row's result never depends on how many rows a call or a chunk
+ * has: MLAS picks its code path by the row count.
+ */
+import type { FloatArray } from '../../types.js';
+import type { GraphOutput } from '../../model/onnx-graph.js';
+import { loadOrt, type OrtModule } from './load.js';
+
+type Session = Awaited<ReturnType<OrtModule['InferenceSession']['create']>>;
+type OrtTensor = InstanceType<OrtModule['Tensor']>;
+
+/** What a runner needs: the model bytes and how its input and outputs map to rows. */
+export interface OrtRunSpec {
+  id: string;
+  bytes: Uint8Array;
+  dtype: 'float32' | 'float64';
+  inputName: string;
+  inputs: number;
+  /** 1: the graph takes exactly one row per run; 0: any batch. */
+  fixedBatch: 0 | 1;
+  outputs: readonly GraphOutput[];
+}
+
+/** Time spent copying rows in and out, and in session.run, in milliseconds (for benchmarks). */
+export interface OrtTimings { copyIn: number; run: number; copyOut: number; blocks: number }
+
+export class OrtRunner {
+  readonly spec: OrtRunSpec;
+  readonly block: number;
+  readonly timings: OrtTimings = { copyIn: 0, run: 0, copyOut: 0, blocks: 0 };
+  readonly #session: Session;
+  readonly #xs: FloatArray;
+  readonly #feed: Record<string, OrtTensor>;
+  readonly #width: number;
+  readonly #offsets: number[];
+
+  private constructor(ort: OrtModule, session: Session, spec: OrtRunSpec, block: number) {
+    this.spec = spec;
+    this.#session = session;
+    this.block = spec.fixedBatch === 1 ? 1 : block;
+    this.#xs = spec.dtype === 'float64' ? new Float64Array(this.block * spec.inputs) : new Float32Array(this.block * spec.inputs);
+    // One input tensor, made once over the runner's own buffer: each block refills the buffer.
+    this.#feed = { [spec.inputName]: new ort.Tensor(spec.dtype, this.#xs, [this.block, spec.inputs]) };
+    this.#width = spec.outputs.reduce((s, o) => s + o.cols, 0);
+    let off = 0;
+    this.#offsets = spec.outputs.map((o) => { const at = off; off += o.cols; return at; });
+  }
+
+  /** A session with one intra-op thread (the pool's threads are the parallelism). */
+  static async create(spec: OrtRunSpec, block: number, specifier?: string): Promise<OrtRunner> {
+    const ort = await loadOrt(specifier);
+    // The session copies the model; a view over shared memory is copied to a plain buffer first.
+    const bytes = spec.bytes.buffer instanceof SharedArrayBuffer ? spec.bytes.slice() : spec.bytes;
+    const session = await ort.InferenceSession.create(bytes, {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+    return new OrtRunner(ort, session, spec, block);
+  }
+
+  /**
+   * Rows [r0, r1) of X (stride `inputs`, from xOff) into Y (stride: all output columns, from
+   * yOff). Returns the rows done (fewer when `cancel` was set between blocks).
+   */
+  async run(X: FloatArray, xOff: number, Y: FloatArray, yOff: number, r0: number, r1: number, cancel?: Int32Array): Promise<number> {
+    const { inputs } = this.spec;
+    const B = this.block;
+    const xs = this.#xs;
+    for (let r = r0; r < r1; r += B) {
+      if (cancel !== undefined && Atomics.load(cancel, 0) !== 0) return r - r0;
+      const n = Math.min(B, r1 - r);
+      const t0 = performance.now();
+      xs.set(X.subarray(xOff + r * inputs, xOff + (r + n) * inputs));
+      if (n < B) xs.fill(0, n * inputs);
+      const t1 = performance.now();
+      const result = await this.#session.run(this.#feed);
+      const t2 = performance.now();
+      this.#place(result, Y, yOff, r, n);
+      const t3 = performance.now();
+      this.timings.copyIn += t1 - t0;
+      this.timings.run += t2 - t1;
+      this.timings.copyOut += t3 - t2;
+      this.timings.blocks++;
+    }
+    return r1 - r0;
+  }
+
+  #place(result: Record<string, OrtTensor>, Y: FloatArray, yOff: number, r: number, n: number): void {
+    const W = this.#width;
+    this.spec.outputs.forEach((o, g) => {
+      const t = result[o.name];
+      if (t === undefined) throw new Error(`onnxruntime returned no output "${o.name}"`);
+      const data = t.data as ArrayLike<number | bigint>;
+      const k = o.cols;
+      if (data.length < n * k) throw new RangeError(`onnxruntime output "${o.name}" has ${data.length} values for ${n} rows of ${k} columns (dims [${t.dims.join(', ')}])`);
+      const at = yOff + r * W + this.#offsets[g]!;
+      if (typeof data[0] === 'bigint') {
+        for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) Y[at + i * W + j] = Number(data[i * k + j] as bigint);
+      } else if (W === k) {
+        Y.set((data as FloatArray).subarray(0, n * k), at);
+      } else {
+        for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) Y[at + i * W + j] = data[i * k + j] as number;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#session.release();
+  }
+}
