@@ -38,7 +38,7 @@ async function onnxGraphOr(bytes: Uint8Array, refusal: ModelFormatError): Promis
     return new OnnxGraphModel(bytes, refusal.message);
   } catch (e) {
     if (!(e instanceof ModelFormatError)) throw e;
-    throw Errors.modelFormat(`${e.message} (and as a dense network: ${refusal.message})`, refusal);
+    throw Errors.modelFormat(`${refusal.message}; nor can it run as an ONNX graph model (onnxruntime kernel): ${e.message}`, refusal);
   }
 }
 

@@ -59,7 +59,9 @@ export class OrtRunner {
       intraOpNumThreads: 1,
       interOpNumThreads: 1,
       executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
+      // 'extended' fusions write com.microsoft ops (QuickGelu for x * sigmoid(x), ...) that
+      // have float32 kernels only; float64 graphs keep to the 'basic' rewrites.
+      graphOptimizationLevel: spec.dtype === 'float64' ? 'basic' : 'all',
     });
     return new OrtRunner(ort, session, spec, block);
   }
