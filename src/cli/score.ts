@@ -110,9 +110,13 @@ export const SCORE_HELP = `forwardpool score: score a data file with a model, ro
                             skip: bad rows are left out and listed in --rejects <file>
   --no-header, --delimiter <char>   CSV/TSV only
   --threads N, --chunk-rows N       pool size (default: all cores), rows per task (default: blocks of ~1 MB)
-  --kernel auto|wasm-fma|wasm|js    forward kernel (default auto: WebAssembly SIMD with fused
+  --kernel auto|wasm-fma|wasm|js|onnxruntime
+                            forward kernel (default auto: WebAssembly SIMD with fused
                             multiply-adds, which this command turns on in Node 20; wasm:
-                            without them, the same float32 bits on every machine)
+                            without them, the same float32 bits on every machine;
+                            onnxruntime: onnxruntime-node (optional peer dependency) in each
+                            worker, taken by auto for large models when it is installed, and
+                            the only kernel for ONNX graph models)
   --force                   replace an existing output
   --progress / --quiet      progress bar on stderr (default: when stderr is a terminal) / no summary
   --json                    summary as JSON (stdout, or stderr when the output is stdout)
@@ -160,6 +164,10 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
   } catch (e) {
     await pool.destroy();
     throw e;
+  }
+  if (model.kind === 'onnx-graph' && kernel !== 'auto' && kernel !== 'onnxruntime') {
+    await pool.destroy();
+    throw new UsageError(`score: --kernel must be onnxruntime or auto for an ONNX graph model (${model}), which runs only on onnxruntime-node, got "${kernel}"`);
   }
   // Progress and summaries go to stderr only: stdout may be the scored output itself.
   // cli-progress (~20 ms to load) only when a bar is drawn.
