@@ -10,14 +10,17 @@ import type { ScoreJob } from '../src/io/score-job.js';
 
 export interface OrtScoreSetup { id: string; spec: OrtRunSpec; block: number; job: ScoreJob }
 
-let current: { modelId: string; runner: Promise<OrtRunner> } | undefined;
+let session: { modelId: string; runner: Promise<OrtRunner> } | undefined;
+// The job object of the first task of a run is kept: the parser caches its scanner per job object.
+let current: { id: string; job: ScoreJob } | undefined;
 
 export default async function score(task: { bytes: Uint8Array; setup: OrtScoreSetup }): Promise<ChunkOutput> {
-  const { spec, block, job } = task.setup;
-  if (current?.modelId !== spec.id) {
-    const previous = current?.runner;
-    current = { modelId: spec.id, runner: OrtRunner.create(spec, block) };
+  const { spec, block } = task.setup;
+  if (session?.modelId !== spec.id) {
+    const previous = session?.runner;
+    session = { modelId: spec.id, runner: OrtRunner.create(spec, block) };
     void previous?.then((r) => r.close(), () => {});
   }
-  return scoreChunkOrt(await current.runner, job, task.bytes);
+  if (current?.id !== task.setup.id) current = { id: task.setup.id, job: task.setup.job };
+  return scoreChunkOrt(await session.runner, current.job, task.bytes);
 }

@@ -13,7 +13,7 @@ import { ortAvailable } from './load.js';
  * WebAssembly kernel on the same pool, measured with bench/ort-suite.ts on the reference
  * machine (2-core Xeon with AVX-512): see the README's kernel section.
  */
-export const ORT_AUTO_MIN_COST = 4_000;
+export const ORT_AUTO_MIN_COST = 1_000;
 
 interface KindAndCost { kind: 'mlp' | 'onnx-graph'; costPerRow: number }
 

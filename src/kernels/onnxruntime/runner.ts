@@ -59,6 +59,9 @@ export class OrtRunner {
       intraOpNumThreads: 1,
       interOpNumThreads: 1,
       executionMode: 'sequential',
+      // No thread of onnxruntime's may spin waiting for work between runs: the worker's own
+      // thread parses and formats between them (score), and the pool is the parallelism.
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
       // 'extended' fusions write com.microsoft ops (QuickGelu for x * sigmoid(x), ...) that
       // have float32 kernels only; float64 graphs keep to the 'basic' rewrites.
       graphOptimizationLevel: spec.dtype === 'float64' ? 'basic' : 'all',
