@@ -138,18 +138,21 @@ async function cliWide(say: (s?: string) => void, quick: boolean, threads: numbe
     const model = mlp([784, 512, 256, 10], ['relu', 'relu', 'softmax'], 'float32');
     await saveModel(model, join(dir, 'model.fpm'));
     await writeFile(join(dir, 'model.onnx'), toOnnx(model));
-    const rows = quick ? 4096 : 32_768;
+    const rows = quick ? 4096 : 16_384;
     const csv = join(dir, 'data.csv');
     const size = await writeCsv(csv, rows, 784, 11);
-    const ours: number[] = [], theirs: number[] = [];
+    const ours: number[] = [], oursOrt: number[] = [], theirs: number[] = [];
+    const score = (kernel: string) => [BIN, 'score', '--model', join(dir, 'model.fpm'), '--input', csv, '--output', join(dir, 'fp.csv'), '--id', 'id', '--force', '--quiet', '--kernel', kernel];
     for (let i = 0; i < (quick ? 1 : 3); i++) {
-      ours.push(await run([BIN, 'score', '--model', join(dir, 'model.fpm'), '--input', csv, '--output', join(dir, 'fp.csv'), '--id', 'id', '--force', '--quiet']));
+      ours.push(await run(score('auto')));
+      oursOrt.push(await run(score('onnxruntime')));
       theirs.push(await run([BASELINE, join(dir, 'model.onnx'), csv, join(dir, 'ort.csv'), String(threads)]));
     }
     const ratio = median(theirs) / median(ours);
-    say(`\`forwardpool score\` of a ${(size / 1e6).toFixed(0)} MB CSV (${rows.toLocaleString('en-US')} rows × 784 floats, id column; 784→512→256→10 softmax, kernel auto, ${threads} threads): ${fmt(median(ours))} s; the csv-parse + onnxruntime-node + csv-stringify script (every output column written): ${fmt(median(theirs))} s: forwardpool ${fmt(ratio)}× (target ≥ 5×). Median of ${ours.length} alternating runs.`);
+    const ratioOrt = median(theirs) / median(oursOrt);
+    say(`\`forwardpool score\` of a ${(size / 1e6).toFixed(0)} MB CSV (${rows.toLocaleString('en-US')} rows × 784 floats, id column; 784→512→256→10 softmax, ${threads} threads): ${fmt(median(ours))} s with --kernel auto (WebAssembly), ${fmt(median(oursOrt))} s with --kernel onnxruntime; the csv-parse + onnxruntime-node + csv-stringify script (every output column written): ${fmt(median(theirs))} s: forwardpool ${fmt(ratio)}× (auto) and ${fmt(ratioOrt)}× (onnxruntime) (target ≥ 5×). Median of ${ours.length} alternating runs.`);
     say('');
-    return { rows, bytes: size, forwardpoolSeconds: ours, baselineSeconds: theirs, ratio };
+    return { rows, bytes: size, forwardpoolSeconds: ours, forwardpoolOrtSeconds: oursOrt, baselineSeconds: theirs, ratio, ratioOrt };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,8 +1,9 @@
 /**
  * The score pool on the 'onnxruntime' kernel: workers/score-ort.ts, whose tasks carry the ONNX
  * run spec instead of packed weights. `choose` settles the kernel once the model is known: a
- * graph model, or 'auto' past the crossover with onnxruntime-node installed, gets an onnxruntime
- * pool in place of the one the CLI started early.
+ * graph model gets an onnxruntime pool in place of the one the CLI started early. For dense
+ * models 'auto' stays on WebAssembly here (measured: a 784-wide CSV is parse-bound, and a
+ * session per worker costs more than the faster forward pass saves); --kernel onnxruntime asks.
  */
 import type { Piscina } from 'piscina';
 import { createPool } from '../engine/pool.js';
@@ -30,7 +31,7 @@ ortScorePool.has = (pool: Piscina): boolean => ortPools.has(pool);
 ortScorePool.choose = async (o: { model: AnyModel; kernel?: KernelChoice; pool?: Piscina; threads: number }): Promise<Piscina | undefined> => {
   let kernel: KernelChoice | undefined;
   try {
-    kernel = await chooseKernel(o.kernel, o.model, '--kernel');
+    kernel = await chooseKernel(o.kernel, o.model, '--kernel', false);
     if (kernel === 'onnxruntime') await loadOrt(); // a missing install is reported here, as itself
   } catch (e) {
     await o.pool?.destroy();

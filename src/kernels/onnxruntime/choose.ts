@@ -17,13 +17,17 @@ export const ORT_AUTO_MIN_COST = 1_000;
 
 interface KindAndCost { kind: 'mlp' | 'onnx-graph'; costPerRow: number }
 
-export async function chooseKernel(choice: KernelChoice | undefined, model: KindAndCost, arg = 'options.kernel'): Promise<KernelChoice | undefined> {
+/**
+ * `autoOrt: false` keeps 'auto' off onnxruntime for dense models (score does: it is parse-bound,
+ * and starting a session per worker cost more than the faster forward pass saved; see the README).
+ */
+export async function chooseKernel(choice: KernelChoice | undefined, model: KindAndCost, arg = 'options.kernel', autoOrt = true): Promise<KernelChoice | undefined> {
   if (model.kind === 'onnx-graph') {
     if (choice !== undefined && choice !== 'auto' && choice !== 'onnxruntime') {
       throw Errors.range(arg, "'onnxruntime' or 'auto' for an ONNX graph model (it runs only on onnxruntime-node)", choice);
     }
     return 'onnxruntime';
   }
-  if ((choice === undefined || choice === 'auto') && model.costPerRow >= ORT_AUTO_MIN_COST && (await ortAvailable())) return 'onnxruntime';
+  if (autoOrt && (choice === undefined || choice === 'auto') && model.costPerRow >= ORT_AUTO_MIN_COST && (await ortAvailable())) return 'onnxruntime';
   return choice;
 }
