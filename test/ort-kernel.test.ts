@@ -148,7 +148,7 @@ describe.skipIf(!hasOrt)('the engine on the onnxruntime kernel', () => {
     await expect(createEngine(model, { kernel: 'onnxruntime', splitRows: true })).rejects.toThrow(RangeError);
   });
   it('chunks are whole blocks of the runner', () => {
-    expect(ortBlockRows(535_818)).toBe(16);
+    expect(ortBlockRows(535_818)).toBe(64);
     expect(ortBlockRows(6_000) % 16).toBe(0);
   });
 });

@@ -2,9 +2,11 @@
  * Runs rows through one onnxruntime-node session. onnxruntime-node refuses tensors over a
  * SharedArrayBuffer, so each block of rows is copied into a buffer this runner owns, run, and the
  * outputs copied into the caller's (shared) output at the rows' place, one column group per
- * graph output. Rows always run in blocks of exactly `block` rows (the last block of a call
- * padded with zero rows), so a row's result never depends on how many rows a call or a chunk
- * has: MLAS picks its code path by the row count.
+ * graph output. Rows always run in blocks of a fixed size: `block` rows, and the rest of a call
+ * in blocks of TAIL_BLOCK rows (padded with zero rows), so a row's result never depends on how
+ * many rows a call or a chunk has. onnxruntime's kernels take other code paths (vector tails)
+ * for some row counts: in float64, Tanh and Softmax give some rows other bits in a run of 1 or 3
+ * rows than in a run of 16; runs of 16, 64 or 256 rows agree (test/ort-kernel.test.ts).
  */
 import type { FloatArray } from '../../types.js';
 import type { GraphOutput } from '../../model/onnx-graph.js';
@@ -12,6 +14,12 @@ import { loadOrt, type OrtModule } from './load.js';
 
 type Session = Awaited<ReturnType<OrtModule['InferenceSession']['create']>>;
 type OrtTensor = InstanceType<OrtModule['Tensor']>;
+
+/** Rows per run for the rest of a call after its whole blocks (and the smallest block there is). */
+export const TAIL_BLOCK = 16;
+
+/** An input buffer of `rows` rows and the tensor over it, made once (each run refills the buffer). */
+interface Feed { rows: number; xs: FloatArray; feed: Record<string, OrtTensor> }
 
 /** What a runner needs: the model bytes and how its input and outputs map to rows. */
 export interface OrtRunSpec {
@@ -33,18 +41,21 @@ export class OrtRunner {
   readonly block: number;
   readonly timings: OrtTimings = { copyIn: 0, run: 0, copyOut: 0, blocks: 0 };
   readonly #session: Session;
-  readonly #xs: FloatArray;
-  readonly #feed: Record<string, OrtTensor>;
+  readonly #big: Feed;
+  readonly #tail: Feed;
   readonly #width: number;
   readonly #offsets: number[];
 
   private constructor(ort: OrtModule, session: Session, spec: OrtRunSpec, block: number) {
     this.spec = spec;
     this.#session = session;
-    this.block = spec.fixedBatch === 1 ? 1 : block;
-    this.#xs = spec.dtype === 'float64' ? new Float64Array(this.block * spec.inputs) : new Float32Array(this.block * spec.inputs);
-    // One input tensor, made once over the runner's own buffer: each block refills the buffer.
-    this.#feed = { [spec.inputName]: new ort.Tensor(spec.dtype, this.#xs, [this.block, spec.inputs]) };
+    this.block = spec.fixedBatch === 1 ? 1 : Math.max(TAIL_BLOCK, block);
+    const feed = (rows: number): Feed => {
+      const xs = spec.dtype === 'float64' ? new Float64Array(rows * spec.inputs) : new Float32Array(rows * spec.inputs);
+      return { rows, xs, feed: { [spec.inputName]: new ort.Tensor(spec.dtype, xs, [rows, spec.inputs]) } };
+    };
+    this.#big = feed(this.block);
+    this.#tail = spec.fixedBatch === 1 ? this.#big : feed(TAIL_BLOCK);
     this.#width = spec.outputs.reduce((s, o) => s + o.cols, 0);
     let off = 0;
     this.#offsets = spec.outputs.map((o) => { const at = off; off += o.cols; return at; });
@@ -75,16 +86,15 @@ export class OrtRunner {
    */
   async run(X: FloatArray, xOff: number, Y: FloatArray, yOff: number, r0: number, r1: number, cancel?: Int32Array): Promise<number> {
     const { inputs } = this.spec;
-    const B = this.block;
-    const xs = this.#xs;
-    for (let r = r0; r < r1; r += B) {
+    for (let r = r0; r < r1;) {
       if (cancel !== undefined && Atomics.load(cancel, 0) !== 0) return r - r0;
-      const n = Math.min(B, r1 - r);
+      const f = r1 - r >= this.block ? this.#big : this.#tail;
+      const n = Math.min(f.rows, r1 - r);
       const t0 = performance.now();
-      xs.set(X.subarray(xOff + r * inputs, xOff + (r + n) * inputs));
-      if (n < B) xs.fill(0, n * inputs);
+      f.xs.set(X.subarray(xOff + r * inputs, xOff + (r + n) * inputs));
+      if (n < f.rows) f.xs.fill(0, n * inputs);
       const t1 = performance.now();
-      const result = await this.#session.run(this.#feed);
+      const result = await this.#session.run(f.feed);
       const t2 = performance.now();
       this.#place(result, Y, yOff, r, n);
       const t3 = performance.now();
@@ -92,6 +102,7 @@ export class OrtRunner {
       this.timings.run += t2 - t1;
       this.timings.copyOut += t3 - t2;
       this.timings.blocks++;
+      r += n;
     }
     return r1 - r0;
   }
