@@ -19,7 +19,7 @@ import { kernelModelOf } from '../src/model/model.js';
 import { makeRowsFn, resolveKernel } from '../src/kernels/select.js';
 import { ortAvailable } from '../src/kernels/onnxruntime/load.js';
 import { OrtRunner } from '../src/kernels/onnxruntime/runner.js';
-import { ortSpecOf } from '../src/kernels/onnxruntime/spec.js';
+import { ortBlockRows, ortSpecOf } from '../src/kernels/onnxruntime/spec.js';
 import { ORT_AUTO_MIN_COST } from '../src/kernels/onnxruntime/choose.js';
 import { writeCsv } from './csv-data.js';
 import { toOnnx } from './onnx-export.js';
@@ -80,7 +80,8 @@ async function copyAndCrossover(say: (s?: string) => void, quick: boolean) {
   const model = mlp([784, 512, 256, 10], ['relu', 'relu', 'softmax'], 'float32');
   const rows = quick ? 4096 : 16_384;
   const x = randomMatrix(rows, 784, 'float32');
-  const runner = await OrtRunner.create(ortSpecOf(model), 16);
+  const block = ortBlockRows(model.costPerRow);
+  const runner = await OrtRunner.create(ortSpecOf(model), block);
   const y = new Float32Array(rows * 10);
   await runner.run(x.data, 0, y, 0, 0, 1024);
   Object.assign(runner.timings, { copyIn: 0, run: 0, copyOut: 0, blocks: 0 });
@@ -88,7 +89,7 @@ async function copyAndCrossover(say: (s?: string) => void, quick: boolean) {
   const t = runner.timings;
   await runner.close();
   const copyShare = (t.copyIn + t.copyOut) / (t.copyIn + t.copyOut + t.run);
-  say(`Copy into and out of onnxruntime's tensors (784→512→256→10, ${rows.toLocaleString('en-US')} rows, blocks of 16, one thread): in ${fmt(t.copyIn, 1)} ms, out ${fmt(t.copyOut, 1)} ms, session.run ${fmt(t.run, 1)} ms: the copies are ${fmt(100 * copyShare, 2)}% of the time.`);
+  say(`Copy into and out of onnxruntime's tensors (784→512→256→10, ${rows.toLocaleString('en-US')} rows, blocks of ${block}, one thread): in ${fmt(t.copyIn, 1)} ms, out ${fmt(t.copyOut, 1)} ms, session.run ${fmt(t.run, 1)} ms: the copies are ${fmt(100 * copyShare, 2)}% of the time.`);
   say('');
   // Crossover: rows/s of the WebAssembly kernel and of the onnxruntime runner on one thread, by model size.
   const shapes = [[8, 8, 1], [16, 16, 1], [32, 32, 1], [32, 64, 1], [32, 64, 64, 1], [64, 128, 64, 1], [128, 256, 128, 1], [256, 512, 256, 10]];
