@@ -1,5 +1,7 @@
 export type { DType, ActivationName, ActivationSpec, LayerSpec, DenseLayerSpec, LayerNormSpec, ModelSpec, FloatArray } from './types.js';
 export { defineModel, Model, type LayerInfo, type DenseLayerInfo, type LayerNormInfo } from './model/model.js';
+export { OnnxGraphModel, type AnyModel, type GraphOutput } from './model/onnx-graph.js';
+export { OnnxRuntimeMissingError } from './kernels/onnxruntime/load.js';
 export { ACTIVATION_NAMES, type ResolvedActivation } from './model/activations.js';
 export { Matrix } from './matrix.js';
 export { createEngine, type Engine, type EngineStats, type PredictOptions } from './engine/engine.js';

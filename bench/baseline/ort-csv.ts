@@ -25,17 +25,24 @@ const parser = createReadStream(inputPath).pipe(parse({ from_line: 2 }));
 const stringifier = stringify();
 const out = createWriteStream(outputPath);
 stringifier.pipe(out);
-stringifier.write(['id', 'p0']);
 
 let ids: string[] = [];
 let values: number[] = [];
 let cols = 0;
+let headerDone = false;
 async function flush(): Promise<void> {
   if (ids.length === 0) return;
   const x = new ort.Tensor('float32', Float32Array.from(values), [ids.length, cols]);
   const y = (await session.run({ [inputName!]: x }))[outputName!]!.data as Float32Array;
+  const k = y.length / ids.length; // every output column, as forwardpool writes them
+  if (!headerDone) {
+    stringifier.write(['id', ...Array.from({ length: k }, (_, j) => `p${j}`)]);
+    headerDone = true;
+  }
   for (let i = 0; i < ids.length; i++) {
-    if (!stringifier.write([ids[i], y[i]])) await once(stringifier, 'drain');
+    const row: unknown[] = [ids[i]];
+    for (let j = 0; j < k; j++) row.push(y[i * k + j]);
+    if (!stringifier.write(row)) await once(stringifier, 'drain');
   }
   ids = [];
   values = [];

@@ -3,6 +3,7 @@ import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadModel, saveModel, type ModelFormat } from '../model/load.js';
 import { parse, UsageError } from './usage.js';
+import { Errors } from '../errors.js';
 
 const FORMATS = ['auto', 'onnx', 'tfjs', 'native'];
 
@@ -16,6 +17,9 @@ export async function convertCommand(args: string[]): Promise<number> {
     throw new UsageError(`convert: ${output} exists; pass --force to replace it`);
   }
   const model = await loadModel(input, { format: format as ModelFormat });
+  if (model.kind === 'onnx-graph') {
+    throw Errors.modelFormat(`${input} is an ONNX graph model (${model}), not a dense network (${model.whyNotDense}); the native format holds dense networks only: score the .onnx file itself with --kernel onnxruntime`);
+  }
   await saveModel(model, output);
   process.stderr.write(`wrote ${output}: ${model}\n`);
   return 0;

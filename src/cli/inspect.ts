@@ -4,6 +4,7 @@ import { detectFormat, loadModel, loadNotes } from '../model/load.js';
 import { layerNormLabel, type Model } from '../model/model.js';
 import { activationLabel } from '../model/activations.js';
 import { parse } from './usage.js';
+import { describeGraph, graphLines } from './inspect-graph.js';
 
 export function describeModel(model: Model, format: string) {
   return {
@@ -35,6 +36,11 @@ export async function inspectCommand(args: string[]): Promise<number> {
   const path = positionals[0]!;
   const format = detectFormat(await readFile(path));
   const model = await loadModel(path);
+  if (model.kind === 'onnx-graph') {
+    const text = values.json ? JSON.stringify(describeGraph(model, format), null, 2) : graphLines(model, path, format).join('\n');
+    process.stdout.write(`${text}\n`);
+    return 0;
+  }
   if (values.json) {
     process.stdout.write(`${JSON.stringify(describeModel(model, format), null, 2)}\n`);
     return 0;

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ModelFormatError } from '../errors.js';
+import { OnnxRuntimeMissingError } from '../kernels/onnxruntime/load.js';
 import { convertCommand } from './convert.js';
 import { inspectCommand } from './inspect.js';
 import { scoreCommand } from './score.js';
@@ -73,6 +74,10 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof UsageError) {
+      process.stderr.write(`forwardpool: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof OnnxRuntimeMissingError) {
       process.stderr.write(`forwardpool: ${e.message}\n`);
       return EXIT.usage;
     }

@@ -118,9 +118,13 @@ export const SCORE_HELP = `forwardpool score: score a data file with a model, ro
                             skip: bad rows are left out and listed in --rejects <file>
   --no-header, --delimiter <char>   CSV/TSV only
   --threads N, --chunk-rows N       pool size (default: all cores), rows per task (default: blocks of ~1 MB)
-  --kernel auto|wasm-fma|wasm|js    forward kernel (default auto: WebAssembly SIMD with fused
+  --kernel auto|wasm-fma|wasm|js|onnxruntime
+                            forward kernel (default auto: WebAssembly SIMD with fused
                             multiply-adds, which this command turns on in Node 20; wasm:
-                            without them, the same float32 bits on every machine)
+                            without them, the same float32 bits on every machine;
+                            onnxruntime: onnxruntime-node (optional peer dependency) in each
+                            worker, taken by auto for large models when it is installed, and
+                            the only kernel for ONNX graph models)
   --force                   replace an existing output
   --progress / --quiet      progress bar on stderr (default: when stderr is a terminal) / no summary
   --json                    summary as JSON (stdout, or stderr when the output is stdout)
@@ -171,12 +175,16 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
     await pool.destroy();
     throw e;
   }
+  if (model.kind === 'onnx-graph' && kernel !== 'auto' && kernel !== 'onnxruntime') {
+    await pool.destroy();
+    throw new UsageError(`score: --kernel must be onnxruntime or auto for an ONNX graph model (${model}), which runs only on onnxruntime-node, got "${kernel}"`);
+  }
   // Progress and summaries go to stderr only: stdout may be the scored output itself.
   // cli-progress (~20 ms to load) only when a bar is drawn.
   const progress = showProgress ? (await import('./progress.js')).startProgress(process.stderr, totalBytes) : undefined;
   try {
     const summary = await scoreFile({
-      pool,
+      pool, kernel,
       model, input, output, inputFormat, outputFormat, delimiter, header: v['no-header'] !== true, columns,
       features: v.features as string | undefined, id: v.id as string | undefined, keep: v.keep as string | undefined,
       emit, threshold, threads, chunkRows, onError, missing, missingValue,
@@ -194,7 +202,7 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
     return 0;
   } catch (e) {
     progress?.stop(false);
-    if (e instanceof ScoreUsageError || e instanceof ColumnError && /--(features|id|keep)/.test(e.message)) throw new UsageError(`score: ${e.message}`);
+    if (e instanceof ScoreUsageError || e instanceof ColumnError && /--(features|id|keep|emit)/.test(e.message)) throw new UsageError(`score: ${e.message}`);
     if (e instanceof BadDataError || e instanceof ColumnError) {
       process.stderr.write(`forwardpool: ${e.message}\n`);
       return 3;

@@ -5,7 +5,7 @@
  */
 import { Errors } from '../errors.js';
 import { Matrix } from '../matrix.js';
-import type { Model } from '../model/model.js';
+import type { AnyModel } from '../model/onnx-graph.js';
 import { decimalNumber } from '../io/columnar/columns.js';
 
 /** The parts of apache-arrow's Table / RecordBatch this module reads. */
@@ -24,14 +24,14 @@ export function isArrowTabular(v: unknown): v is ArrowTabular {
 const INT = 2, FLOAT = 3, BOOL = 6, DECIMAL = 7;
 const HALF = 0;
 
-export function arrowToMatrix(table: ArrowTabular, model: Model, columns: string[] | undefined): Matrix {
+export function arrowToMatrix(table: ArrowTabular, model: AnyModel, columns: string[] | undefined): Matrix {
   if (columns !== undefined && !(Array.isArray(columns) && columns.every((c) => typeof c === 'string'))) throw Errors.type('options.columns', 'an array of column names', columns);
   const names = columns ?? model.inputNames;
   if (!names) {
     throw Errors.type('options.columns', `the ${model.inputs} column names to read (the model has no inputNames)`, columns);
   }
   if (names.length !== model.inputs) {
-    throw Errors.shape(`${columns ? 'options.columns' : "the model's inputNames"} name ${names.length} columns but the model expects ${model.inputs} (layer 0: ${model.inputs}→${model.layers[0]!.units})`);
+    throw Errors.shape(`${columns ? 'options.columns' : "the model's inputNames"} name ${names.length} columns but the model expects ${model.inputs} (${model.kind === 'onnx-graph' ? `ONNX graph input "${model.inputName}"` : `layer 0: ${model.inputs}→${model.layers[0]!.units}`})`);
   }
   const rows = table.numRows;
   const F = model.inputs;

@@ -8,7 +8,11 @@ import { Errors } from '../errors.js';
 import type { KernelModel } from '../kernels/forward.js';
 import { makeRowsFn, type KernelName, type RowsFn } from '../kernels/select.js';
 import { Matrix } from '../matrix.js';
-import { isModel, kernelModelOf, type Model } from '../model/model.js';
+import { isModel, kernelModelOf } from '../model/model.js';
+import { isOnnxGraphModel, type AnyModel } from '../model/onnx-graph.js';
+import { chooseKernel } from '../kernels/onnxruntime/choose.js';
+import { loadOrt } from '../kernels/onnxruntime/load.js';
+import { ortBlockRows, ortSpecOf } from '../kernels/onnxruntime/spec.js';
 import { Gate } from './gate.js';
 import { toInputMatrix, type PredictInput } from './input.js';
 import { fillOptions, type EngineOptions, type FilledOptions } from './options.js';
@@ -52,7 +56,7 @@ export interface EngineStats {
 }
 
 export interface Engine extends AsyncDisposable {
-  readonly model: Model;
+  readonly model: AnyModel;
   predict(input: PredictInput, options?: PredictOptions): Promise<Matrix>;
   predictStream(source: StreamSource, options?: StreamOptions): AsyncIterable<Matrix>;
   stats(): EngineStats;
@@ -71,8 +75,11 @@ function checkSignal(options: PredictOptions | undefined, arg: string): AbortSig
 export const poolOf = new WeakMap<Engine, Piscina>();
 
 class PoolEngine implements Engine {
-  readonly model: Model;
-  readonly #kernel: KernelModel;
+  readonly model: AnyModel;
+  /** The packed weights, for the dense kernels (undefined on 'onnxruntime'). */
+  readonly #kernel: KernelModel | undefined;
+  /** 'onnxruntime': rows per session.run; chunks are whole multiples of it. */
+  readonly #block: number;
   readonly #options: FilledOptions;
   readonly #pool: Piscina;
   readonly #gate: Gate;
@@ -84,12 +91,16 @@ class PoolEngine implements Engine {
   #idle: (() => void) | undefined;
   #counts = { tasks: 0, rows: 0, calls: 0, inlineCalls: 0, splitCalls: 0, retries: 0 };
 
-  constructor(model: Model, options: FilledOptions) {
+  constructor(model: AnyModel, options: FilledOptions) {
     this.model = model;
     this.#options = options;
-    this.#kernel = kernelModelOf(model);
-    const workerData: PoolWorkerData = { model: this.#kernel, kernel: this.#options.kernel };
-    this.#pool = createPool('forward', workerData, {
+    const ort = options.kernel === 'onnxruntime';
+    this.#kernel = ort || model.kind !== 'mlp' ? undefined : kernelModelOf(model);
+    this.#block = ort ? ortBlockRows(model.costPerRow) : 1;
+    const workerData = ort
+      ? { spec: ortSpecOf(model), block: this.#block }
+      : ({ model: this.#kernel!, kernel: this.#options.kernel } satisfies PoolWorkerData);
+    this.#pool = createPool(ort ? 'forward-ort' : 'forward', workerData, {
       threads: options.threads,
       maxQueue: options.maxQueue,
       idleTimeout: options.idleTimeout,
@@ -107,7 +118,7 @@ class PoolEngine implements Engine {
     if (this.#options.splitRows) {
       // The helper starts in the background: createEngine does not wait for it, and one-row
       // calls run unsplit until it is ready.
-      this.#split = new RowSplitter(this.#kernel, this.#options.kernel);
+      this.#split = new RowSplitter(this.#kernel!, this.#options.kernel);
       void this.#split.start();
     }
   }
@@ -125,7 +136,7 @@ class PoolEngine implements Engine {
         this.#counts.inlineCalls++;
         this.#counts.splitCalls++;
       } else if (x.rows < this.#options.inlineBelowRows) {
-        this.#inline ??= makeRowsFn(this.#kernel, this.#options.kernel);
+        this.#inline ??= makeRowsFn(this.#kernel!, this.#options.kernel);
         this.#inline(x.data, 0, out.data, 0, 0, x.rows);
         this.#counts.inlineCalls++;
       } else {
@@ -145,7 +156,7 @@ class PoolEngine implements Engine {
 
   #task(x: Matrix, out: Matrix, r0: number, r1: number, cancel: SharedArrayBuffer | undefined): ChunkTask {
     return {
-      modelId: this.#kernel.id,
+      modelId: this.model.id,
       x: x.data.buffer as SharedArrayBuffer,
       xByteOffset: x.data.byteOffset,
       out: out.data.buffer as SharedArrayBuffer,
@@ -155,7 +166,8 @@ class PoolEngine implements Engine {
 
   async #runPooled(x: Matrix, out: Matrix, signal: AbortSignal | undefined): Promise<void> {
     const rows = x.rows;
-    const chunk = planChunkRows(rows, this.model.costPerRow, this.#options.threads, this.#options.chunkRows, this.#options.kernel);
+    let chunk = planChunkRows(rows, this.model.costPerRow, this.#options.threads, this.#options.chunkRows, this.#options.kernel);
+    if (this.#block > 1 && this.#options.chunkRows === 'auto') chunk = Math.ceil(chunk / this.#block) * this.#block;
     const cancelBuf = signal ? new SharedArrayBuffer(4) : undefined;
     const cancel = cancelBuf ? new Int32Array(cancelBuf) : undefined;
     let failure: unknown;
@@ -246,9 +258,15 @@ class PoolEngine implements Engine {
  * Creates an engine for `model`: a pool of worker threads that each hold the model's packed
  * weights (shared, not copied). Resolves once every worker has started.
  */
-export async function createEngine(model: Model, options?: EngineOptions): Promise<Engine> {
-  if (!isModel(model)) throw Errors.type('model', 'a Model from defineModel() or loadModel()', model);
-  const engine = new PoolEngine(model, fillOptions(options, model.costPerRow, kernelModelOf(model)));
+export async function createEngine(model: AnyModel, options?: EngineOptions): Promise<Engine> {
+  if (!isModel(model) && !isOnnxGraphModel(model)) throw Errors.type('model', 'a Model from defineModel() or loadModel()', model);
+  // fillOptions checks the options' type; chooseKernel settles 'auto' and graph models first.
+  const given: EngineOptions = typeof options === 'object' && options !== null ? options : {};
+  const kernel = await chooseKernel(given.kernel, model);
+  const filled = fillOptions(kernel === given.kernel ? options : { ...given, kernel }, model.costPerRow, model.kind === 'mlp' ? kernelModelOf(model) : undefined);
+  // A missing onnxruntime-node is reported here, as itself, not as a worker start-up failure.
+  if (filled.kernel === 'onnxruntime') await loadOrt();
+  const engine = new PoolEngine(model, filled);
   try {
     await engine.warmUp();
   } catch (e) {

@@ -1,18 +1,19 @@
 /** Turns whatever predict() was given into a Matrix of the model's dtype, checking its shape once. */
 import { Errors } from '../errors.js';
 import { Matrix } from '../matrix.js';
-import type { Model } from '../model/model.js';
+import type { AnyModel } from '../model/onnx-graph.js';
 import type { FloatArray } from '../types.js';
 import { arrowToMatrix, isArrowTabular, type ArrowTabular } from './arrow-table.js';
 
 /** An apache-arrow Table or RecordBatch is read by column name (src/engine/arrow-table.ts). */
 export type PredictInput = Matrix | ArrayLike<ArrayLike<number>> | { data: FloatArray; rows: number; cols: number } | ArrowTabular;
 
-function layer0(model: Model): string {
+function layer0(model: AnyModel): string {
+  if (model.kind === 'onnx-graph') return `ONNX graph input "${model.inputName}"`;
   return `layer 0: ${model.inputs}→${model.layers[0]!.units}`;
 }
 
-export function toInputMatrix(input: PredictInput, model: Model, columns?: string[]): Matrix {
+export function toInputMatrix(input: PredictInput, model: AnyModel, columns?: string[]): Matrix {
   let m: Matrix;
   if (isArrowTabular(input)) {
     return arrowToMatrix(input, model, columns);

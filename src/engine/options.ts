@@ -18,7 +18,11 @@ export interface EngineOptions {
   inlineBelowRows?: number;
   /** Milliseconds an idle worker above the minimum is kept; default 60 000. */
   idleTimeout?: number;
-  /** 'auto' (default): WebAssembly SIMD where available, else JavaScript; or force one. */
+  /**
+   * 'auto' (default): onnxruntime-node where it is installed and the model is past the measured
+   * crossover (always for an ONNX graph model), else WebAssembly SIMD where available, else
+   * JavaScript; or force one. 'onnxruntime' never runs inline (inlineBelowRows is 0).
+   */
   kernel?: KernelChoice;
   /**
    * One-row predict() calls split each wide layer's columns between the calling thread and a
@@ -49,7 +53,8 @@ function int(value: unknown, arg: string, min: number): number {
   return value;
 }
 
-export function fillOptions(options: EngineOptions | undefined, costPerRow: number, model: KernelModel): FilledOptions {
+/** `model` is undefined for an ONNX graph model (it has no dense layers). */
+export function fillOptions(options: EngineOptions | undefined, costPerRow: number, model: KernelModel | undefined): FilledOptions {
   if (options === undefined) options = {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw Errors.type('options', 'an object', options);
   for (const key of Object.keys(options)) {
@@ -60,15 +65,15 @@ export function fillOptions(options: EngineOptions | undefined, costPerRow: numb
   const chunkRows = options.chunkRows === undefined || options.chunkRows === 'auto' ? 'auto' : int(options.chunkRows, 'chunkRows', 1);
   const maxQueue = options.maxQueue === undefined ? 4 * threads : int(options.maxQueue, 'maxQueue', 0);
   const choice = options.kernel ?? 'auto';
-  if (!KERNEL_CHOICES.includes(choice)) throw Errors.type('options.kernel', "'auto', 'wasm-fma', 'wasm' or 'js'", choice);
+  if (!KERNEL_CHOICES.includes(choice)) throw Errors.type('options.kernel', "'auto', 'wasm-fma', 'wasm', 'js' or 'onnxruntime'", choice);
   const kernel = resolveKernel(choice);
-  const inlineBelowRows = options.inlineBelowRows === undefined
+  const inlineBelowRows = kernel === 'onnxruntime' ? 0 : options.inlineBelowRows === undefined
     ? defaultInlineBelowRows(costPerRow, kernel)
     : int(options.inlineBelowRows, 'inlineBelowRows', 0);
   const idleTimeout = options.idleTimeout === undefined ? 60_000 : int(options.idleTimeout, 'idleTimeout', 0);
   const split = options.splitRows ?? 'auto';
   if (split !== 'auto' && split !== true && split !== false) throw Errors.type('options.splitRows', "'auto', true or false", split);
-  const fits = rowSplitFits(model, kernel, costPerRow);
+  const fits = model !== undefined && kernel !== 'onnxruntime' && rowSplitFits(model, kernel, costPerRow);
   if (split === true && !fits) {
     throw Errors.range('options.splitRows', `a WebAssembly kernel (got ${kernel}) and a model whose only row-wise activation (softmax) is its last and with at least ${MIN_SPLIT_COST} multiply-adds per row`, `${costPerRow} multiply-adds per row`);
   }

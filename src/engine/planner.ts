@@ -16,7 +16,7 @@ export const TASK_OVERHEAD_US = 40;
  * ~36 with fused multiply-adds; taken a little under so small layers, which run slower, are not
  * underestimated).
  */
-export const KERNEL_MADDS_PER_US: Readonly<Record<KernelName, number>> = { js: 1500, wasm: 12_000, 'wasm-fma': 14_000 };
+export const KERNEL_MADDS_PER_US: Readonly<Record<KernelName, number>> = { js: 1500, wasm: 12_000, 'wasm-fma': 14_000, onnxruntime: 40_000 };
 /** Aim for overhead under this fraction of a task's time. */
 const OVERHEAD_SHARE = 0.04;
 const CHUNKS_PER_THREAD = 4;

@@ -6,7 +6,7 @@ import { Piscina } from 'piscina';
  * compiled dist/workers/forward.js. When this module itself runs from TypeScript source (tests
  * under vitest, or tsx), the worker is the .ts file, loaded through tsx.
  */
-export function workerEntry(name: 'forward' | 'score' | 'row-split'): { filename: string; execArgv: string[] } {
+export function workerEntry(name: 'forward' | 'forward-ort' | 'score' | 'score-ort' | 'row-split'): { filename: string; execArgv: string[] } {
   const here = import.meta.url;
   const fromSource = here.endsWith('.ts');
   return {
@@ -25,7 +25,7 @@ export interface PoolOptions {
  * A fixed-size pool running `workers/<entry>` with `workerData` given once to every worker.
  * Used for the forward workers (engine) and the score workers (file pipeline).
  */
-export function createPool(entry: 'forward' | 'score' | 'row-split', workerData: unknown, options: PoolOptions): Piscina {
+export function createPool(entry: 'forward' | 'forward-ort' | 'score' | 'score-ort' | 'row-split', workerData: unknown, options: PoolOptions): Piscina {
   const { filename, execArgv } = workerEntry(entry);
   const pool = new Piscina({
     name: 'default',

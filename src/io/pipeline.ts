@@ -13,8 +13,10 @@ import { tempPathBeside } from './temp-path.js';
 import type { Readable, Writable } from 'node:stream';
 import type { Piscina } from 'piscina';
 import { createPool } from '../engine/pool.js';
-import { kernelModelOf, type Model } from '../model/model.js';
+import { kernelModelOf } from '../model/model.js';
+import type { AnyModel } from '../model/onnx-graph.js';
 import { resolveKernel, type KernelChoice } from '../kernels/select.js';
+import { ortScorePool, ortScoreSetup } from './score-ort-pool.js';
 import { BadDataError, checkBinaryLength, ChunkSource, openInput } from './input.js';
 import { npyHeader, reservedNpyHeaderLength } from './npy.js';
 import { RecordCutter, RowTooLongError, splitRecords, splitRows, type RowBlock } from './rows.js';
@@ -25,7 +27,7 @@ import { outputColumns, planJob, type Emit, type InputFormat, type MissingRule, 
 export { BadDataError } from './input.js';
 
 export interface ScoreFileOptions {
-  model: Model;
+  model: AnyModel;
   input: string; // path or '-'
   output: string; // path or '-'
   inputFormat: InputFormat;
@@ -105,11 +107,14 @@ export function write(stream: Writable, data: Uint8Array | string): Promise<void
  * (module loading, a few tens of milliseconds each) while the calling thread reads those.
  */
 export function startScorePool(threads: number, kernel: KernelChoice = 'auto'): Piscina {
+  if (kernel === 'onnxruntime') return ortScorePool(threads);
   return createPool('score', { kernel: resolveKernel(kernel) }, { threads, idleTimeout: 60_000 });
 }
 
 export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
-  const pool = o.pool ?? startScorePool(o.threads, o.kernel);
+  // 'auto' may take onnxruntime for this model (and a graph model needs it): the pool is swapped then.
+  const ort = await ortScorePool.choose(o);
+  const pool = ort ?? o.pool ?? startScorePool(o.threads, o.kernel);
   try {
     return await scoreWith(pool, o);
   } finally {
@@ -145,7 +150,8 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
     if (npyHead > 0) await write(out.stream, new Uint8Array(npyHead)); // rewritten at the end, once the row count is known
     if (rejects) await write(rejects.stream, 'line,column,reason,row\n');
 
-    const setup = { id: randomUUID(), model: kernelModelOf(o.model), job }; // sent with every task; weights are shared memory
+    // Sent with every task; weights (or the ONNX bytes) are shared memory.
+    const setup = ortScorePool.has(pool) ? ortScoreSetup(randomUUID(), o.model, job) : { id: randomUUID(), model: kernelModelOf(o.model as Parameters<typeof kernelModelOf>[0]), job };
     const maxInFlight = o.threads * 3;
     const inFlight: Array<{ result: Promise<ChunkOutput>; size: number }> = [];
     let rows = 0, rejected = 0, bytesDone = 0;

@@ -28,7 +28,7 @@ export interface ChunkOutput {
   columns?: OutputColumns;
 }
 
-export function parseBlock(job: ScoreJob, model: KernelModel, bytes: Uint8Array, firstLine: number): ParsedBlock {
+export function parseBlock(job: ScoreJob, model: Pick<KernelModel, 'inputs' | 'dtype'>, bytes: Uint8Array, firstLine: number): ParsedBlock {
   if (job.reader === 'binary') return parseBinaryBlock(job, bytes, model.inputs, model.dtype);
   if (job.reader === 'ndjson') return parseNdjsonBlock(job, bytes, firstLine, model.inputs, model.dtype);
   return parseDelimitedBlock(job, bytes, firstLine, model.inputs, model.dtype);

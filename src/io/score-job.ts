@@ -2,7 +2,7 @@
  * What a scoring job needs to know about its columns, resolved once on the calling thread from
  * the header and the options, then sent to every worker as plain data.
  */
-import type { Model } from '../model/model.js';
+import type { AnyModel } from '../model/onnx-graph.js';
 import type { DType } from '../types.js';
 import type { KeptType } from './columnar/schema.js';
 
@@ -94,7 +94,7 @@ export interface JobOptions {
   source: string;
 }
 
-export function planJob(model: Model, o: JobOptions): ScoreJob {
+export function planJob(model: AnyModel, o: JobOptions): ScoreJob {
   const idCols = o.id ? selectColumns(o.id, o.names, '--id') : [];
   if (idCols.length > 1) throw new ColumnError(`--id names one column, got ${idCols.length}`);
   const kept = [...idCols, ...(o.keep ? selectColumns(o.keep, o.names, '--keep') : [])];
@@ -113,12 +113,16 @@ export function planJob(model: Model, o: JobOptions): ScoreJob {
   if (features.length !== model.inputs) {
     // Without --features every column not given to --id/--keep is a feature: say so, e.g. for an id and a target column.
     const hint = o.features ? '' : ` (every column not named by --id or --keep; e.g. --id id --keep target passes those through, or give --features 2-${model.inputs + 1})`;
-    throw new ColumnError(`${features.length} feature columns selected but the model expects ${model.inputs} (layer 0: ${model.inputs}→${model.layers[0]!.units}); choose them with --features${hint}`);
+    const where = model.kind === 'onnx-graph' ? `ONNX graph input "${model.inputName}"` : `layer 0: ${model.inputs}→${model.layers[0]!.units}`;
+    throw new ColumnError(`${features.length} feature columns selected but the model expects ${model.inputs} (${where}); choose them with --features${hint}`);
   }
-  const last = model.layers[model.layers.length - 1]!.activation.name;
+  // An ONNX graph model's columns are its outputs' (an int64 `label` output last, as the label).
+  if (model.kind === 'onnx-graph' && o.emit !== 'all') throw new ColumnError(`--emit ${o.emit} selects among a dense model's outputs; an ONNX graph model writes all of its outputs (expected --emit all)`);
+  const last = model.kind === 'onnx-graph' ? 'none' : model.layers[model.layers.length - 1]!.activation.name;
   const labelRule = last === 'softmax' ? 'argmax' : last === 'sigmoid' && model.outputs === 1 ? 'threshold' : 'none';
   const prefix = model.isProbabilistic ? 'p' : 'y';
-  const unitNames = model.labels ? [...model.labels] : Array.from({ length: model.outputs }, (_, j) => `${prefix}${j}`);
+  const unitNames = model.kind === 'onnx-graph' ? model.columnNames()
+    : model.labels ? [...model.labels] : Array.from({ length: model.outputs }, (_, j) => `${prefix}${j}`);
   return {
     reader: o.reader, delimiter: o.delimiter, ndjsonShape: o.ndjsonShape ?? 'array', sourceDtype: o.sourceDtype ?? 'float32', fieldCount: o.names.length, names: o.names, features, kept,
     output: o.output, keptNames: kept.map((i) => o.names[i]!), unitNames, emit: o.emit, labelRule,

@@ -6,6 +6,7 @@ import { Errors, ModelFormatError } from '../errors.js';
 import type { ModelSpec } from '../types.js';
 import { decodeNative, encodeNative, isNative } from './formats/native.js';
 import { defineModel, isModel, type Model } from './model.js';
+import type { AnyModel } from './onnx-graph.js';
 
 export type ModelFormat = 'auto' | 'native' | 'onnx' | 'tfjs';
 export interface LoadOptions { format?: ModelFormat }
@@ -36,10 +37,26 @@ export function loadNotes(model: Model): readonly string[] {
 }
 
 /**
- * Loads a model from a file path or from the bytes of a file. TF.js layers models need a path
- * (their weights live in shard files next to model.json). Bad files reject with ModelFormatError.
+ * An ONNX file the dense reader refused (`refusal`) loads as an ONNX graph model, run whole by
+ * onnxruntime-node; if the graph cannot be scored row by row either, both reasons are given.
  */
-export async function loadModel(source: string | Uint8Array, options: LoadOptions = {}): Promise<Model> {
+async function onnxGraphOr(bytes: Uint8Array, refusal: ModelFormatError): Promise<AnyModel> {
+  const { OnnxGraphModel } = await import('./onnx-graph.js');
+  try {
+    return new OnnxGraphModel(bytes, refusal.message);
+  } catch (e) {
+    if (!(e instanceof ModelFormatError)) throw e;
+    throw Errors.modelFormat(`${refusal.message}; nor can it run as an ONNX graph model (onnxruntime kernel): ${e.message}`, refusal);
+  }
+}
+
+/**
+ * Loads a model from a file path or from the bytes of a file. TF.js layers models need a path
+ * (their weights live in shard files next to model.json). An ONNX file that is not a dense
+ * network loads as an ONNX graph model (`kind: 'onnx-graph'`, onnxruntime kernel only). Bad
+ * files reject with ModelFormatError.
+ */
+export async function loadModel(source: string | Uint8Array, options: LoadOptions = {}): Promise<AnyModel> {
   if (typeof options !== 'object' || options === null) throw Errors.type('options', 'an object', options);
   const format = options.format ?? 'auto';
   if (!FORMATS.has(format)) throw Errors.type('options.format', "'auto', 'native', 'onnx' or 'tfjs'", format);
@@ -66,9 +83,15 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
     if (kind === 'native') spec = decodeNative(bytes);
     // The ONNX and TF.js readers (protobufjs: ~35 ms to load) are imported only when a file needs them.
     else if (kind === 'onnx') {
-      const read = (await import('./formats/onnx.js')).parseOnnxWithNotes(bytes);
-      spec = read.spec;
-      notes = read.notes;
+      const { parseOnnxWithNotes } = await import('./formats/onnx.js');
+      try {
+        const read = parseOnnxWithNotes(bytes);
+        spec = read.spec;
+        notes = read.notes;
+      } catch (e) {
+        if (!(e instanceof ModelFormatError)) throw e;
+        return await onnxGraphOr(bytes, e);
+      }
     }
     else {
       const dir = typeof source === 'string' ? dirname(source) : undefined;

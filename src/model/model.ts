@@ -55,6 +55,8 @@ const layerData = new WeakMap<Model, readonly LayerData[]>();
 
 /** A validated, immutable multi-layer perceptron. Build one with `defineModel`. */
 export class Model {
+  /** A dense model (an MLP) runs on every kernel; see OnnxGraphModel for the other kind. */
+  readonly kind = 'mlp' as const;
   /** Unique per process; workers cache their packed weights under it. */
   readonly id: string;
   readonly dtype: DType;

@@ -63,6 +63,8 @@ function checkRange(units: [number, number] | undefined, total: number | undefin
 export async function scoreColumnarInput(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSummary> {
   const started = performance.now();
   const format = o.inputFormat as 'parquet' | 'arrow';
+  if (o.model.kind !== 'mlp') throw new ScoreUsageError(`${format === 'parquet' ? 'Parquet' : 'Arrow IPC'} input runs dense models only so far; an ONNX graph model needs CSV, TSV, NDJSON, .npy or raw float32 input`);
+  const model = o.model;
   const source = o.input === '-' ? 'stdin' : basename(o.input);
   if (o.input === '-' && format === 'parquet') throw new ScoreUsageError('Parquet input needs a file (its footer, at the end, says where the data is); expected --input <file.parquet>, got "-"');
   const inputReal = o.input === '-' ? undefined : await realpath(o.input);
@@ -91,7 +93,7 @@ export async function scoreColumnarInput(pool: Piscina, o: ScoreFileOptions): Pr
     if (npyHead > 0) await write(out.stream, new Uint8Array(npyHead));
     if (rejects) await write(rejects.stream, 'line,column,reason,row\n');
 
-    const setup = { id: randomUUID(), model: kernelModelOf(o.model), job };
+    const setup = { id: randomUUID(), model: kernelModelOf(model), job };
     const maxInFlight = o.threads * 2;
     const inFlight: Array<{ result: Promise<ChunkOutput>; size: number }> = [];
     let rows = 0, rejected = 0, bytesDone = 0;

@@ -1,0 +1,33 @@
+/**
+ * Which kernel an engine or a score run gets once onnxruntime-node is in the picture: an ONNX
+ * graph model runs only on 'onnxruntime'; for a dense model 'auto' takes 'onnxruntime' only
+ * where it is installed and the model is past the measured crossover, else what resolveKernel
+ * picks. An explicit choice is kept as it is.
+ */
+import { Errors } from '../../errors.js';
+import type { KernelChoice } from '../select.js';
+import { ortAvailable } from './load.js';
+
+/**
+ * Multiply-adds per row from which onnxruntime (one intra-op thread per worker) beats the
+ * WebAssembly kernel on the same pool, measured with bench/ort-suite.ts on the reference
+ * machine (2-core Xeon with AVX-512): see the README's kernel section.
+ */
+export const ORT_AUTO_MIN_COST = 1_000;
+
+interface KindAndCost { kind: 'mlp' | 'onnx-graph'; costPerRow: number }
+
+/**
+ * `autoOrt: false` keeps 'auto' off onnxruntime for dense models (score does: it is parse-bound,
+ * and starting a session per worker cost more than the faster forward pass saved; see the README).
+ */
+export async function chooseKernel(choice: KernelChoice | undefined, model: KindAndCost, arg = 'options.kernel', autoOrt = true): Promise<KernelChoice | undefined> {
+  if (model.kind === 'onnx-graph') {
+    if (choice !== undefined && choice !== 'auto' && choice !== 'onnxruntime') {
+      throw Errors.range(arg, "'onnxruntime' or 'auto' for an ONNX graph model (it runs only on onnxruntime-node)", choice);
+    }
+    return 'onnxruntime';
+  }
+  if (autoOrt && (choice === undefined || choice === 'auto') && model.costPerRow >= ORT_AUTO_MIN_COST && (await ortAvailable())) return 'onnxruntime';
+  return choice;
+}

@@ -1,0 +1,53 @@
+/**
+ * What the onnxruntime kernel runs for a model: for a dense model, the ONNX graph forwardpool
+ * writes from the weights in memory (input `x`, output `y`); for an ONNX graph model, its own file.
+ */
+import { writeOnnx } from '../../model/formats/onnx-write.js';
+import type { Model } from '../../model/model.js';
+import type { OnnxGraphModel } from '../../model/onnx-graph.js';
+import type { OrtRunSpec } from './runner.js';
+
+const specs = new WeakMap<object, OrtRunSpec>();
+
+/** The ONNX bytes of a dense model as forwardpool writes them (see formats/onnx-write.ts). */
+export function mlpOnnxBytes(model: Model): Uint8Array {
+  return writeOnnx({
+    dtype: model.dtype,
+    layers: model.layers.map((l, i) => ({
+      kind: (l as { kind?: string }).kind,
+      inputs: l.inputs, units: l.units, ...model.getWeights(i),
+      activation: { name: l.activation.name, alpha: l.activation.alpha, beta: l.activation.beta },
+    })),
+  });
+}
+
+/** The run spec for `model` (made once per model; its bytes live in shared memory). */
+export function ortSpecOf(model: Model | OnnxGraphModel): OrtRunSpec {
+  let spec = specs.get(model);
+  if (spec === undefined) {
+    if (model.kind === 'onnx-graph') spec = model.runSpec();
+    else {
+      const bytes = mlpOnnxBytes(model);
+      const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
+      shared.set(bytes);
+      spec = {
+        id: model.id, bytes: shared, dtype: model.dtype, inputName: 'x', inputs: model.inputs, fixedBatch: 0,
+        outputs: [{ name: 'y', cols: model.outputs, type: model.dtype, isLabel: false }],
+      };
+    }
+    specs.set(model, spec);
+  }
+  return spec;
+}
+
+/**
+ * Rows per session.run: enough work per call (~32M multiply-adds) that onnxruntime's per-call
+ * overhead stays small (784→512→256→10: 64 rows; measured 16 to 1,024), at least 16 rows, and a
+ * power of two, at most 4,096. The rest of a call runs in blocks of 16 (runner.ts).
+ */
+export function ortBlockRows(costPerRow: number): number {
+  const want = Math.ceil(32_000_000 / Math.max(1, costPerRow));
+  let b = 16;
+  while (b < want && b < 4096) b *= 2;
+  return b;
+}
