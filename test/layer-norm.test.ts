@@ -185,3 +185,14 @@ describe('native format: layer norms round-trip losslessly (version 2), dense-on
     expect((await readFile(join(dir, 'dense.fpm'))).subarray(12).toString('utf8')).toMatch(/"version":1/);
   });
 });
+
+describe('types', () => {
+  it('a layer_norm spec takes no weights, and a dense spec no epsilon (compile-time checks)', () => {
+    // @ts-expect-error a layer norm has no weights
+    const bad1: LayerSpec = { type: 'layer_norm', weights: [[1]] };
+    // @ts-expect-error a dense layer has no epsilon
+    const bad2: LayerSpec = { weights: [[1]], epsilon: 1e-5 };
+    expect(() => defineModel({ layers: [bad1] })).toThrow(TypeError);
+    expect(() => defineModel({ layers: [bad2] })).toThrow(TypeError);
+  });
+});
