@@ -34,6 +34,8 @@ export interface DenseLayerSpec {
  */
 export interface LayerNormSpec {
   type: 'layer_norm';
+  /** A layer norm has no weight matrix (here so that a misplaced one is a type error). */
+  weights?: never;
   units?: number;
   /** Per-unit gain (gamma); omitted = ones. */
   scale?: number[] | Float32Array | Float64Array;

@@ -185,3 +185,37 @@ describe('native format: layer norms round-trip losslessly (version 2), dense-on
     expect((await readFile(join(dir, 'dense.fpm'))).subarray(12).toString('utf8')).toMatch(/"version":1/);
   });
 });
+
+describe('types', () => {
+  it('a layer_norm spec takes no weights, and a dense spec no epsilon (compile-time checks)', () => {
+    // @ts-expect-error a layer norm has no weights
+    const bad1: LayerSpec = { type: 'layer_norm', weights: [[1]] };
+    // @ts-expect-error a dense layer has no epsilon
+    const bad2: LayerSpec = { weights: [[1]], epsilon: 1e-5 };
+    expect(() => defineModel({ layers: [bad1] })).toThrow(TypeError);
+    expect(() => defineModel({ layers: [bad2] })).toThrow(TypeError);
+  });
+});
+
+describe('layer norm against onnxruntime-node (the model written as ONNX by bench/onnx-export.ts)', () => {
+  it('dense, layer_norm (with and without affine, epsilon 1e-3), hard_swish, mish: the same outputs, and the file loads back', async () => {
+    const ort = await import('onnxruntime-node');
+    const { toOnnx } = await import('../bench/onnx-export.js');
+    const r = rng(31);
+    const W = (k: number, n: number) => Float64Array.from({ length: k * n }, () => (r() * 2 - 1) / Math.sqrt(k));
+    const vec = (n: number, s: number) => Array.from({ length: n }, () => (r() * 2 - 1) * s);
+    const model = defineModel({ layers: [
+      { weights: W(7, 12), units: 12, bias: vec(12, 1) }, { type: 'layer_norm', scale: vec(12, 2), bias: vec(12, 1), activation: 'hard_swish' },
+      { weights: W(12, 9), units: 9 }, { type: 'layer_norm', epsilon: 1e-3, activation: 'mish' }, { weights: W(9, 4), units: 4, activation: 'softmax' },
+    ] });
+    const bytes = toOnnx(model);
+    const x = Float32Array.from(randomRows(r, 50, 7));
+    const session = await ort.InferenceSession.create(bytes);
+    const want = (await session.run({ x: new ort.Tensor('float32', x, [50, 7]) }))[session.outputNames[0]!]!.data as Float32Array;
+    await session.release();
+    for (const kernel of KERNELS) expect(maxAbsError(predictInline(model, x, 50, kernel), Array.from(want)), kernel).toBeLessThanOrEqual(2e-6);
+    const back = await loadModel(bytes);
+    // The same layers (ONNX's float32 epsilon prints as 0.001; the exporter writes the implicit ones and zeros, so the counts differ).
+    expect(String(back).split(']')[0]).toBe(String(model).split(']')[0]);
+  });
+});

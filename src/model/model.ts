@@ -144,7 +144,16 @@ export function kernelModelOf(model: Model): KernelModel {
 
 /** "layer_norm", or "layer_norm(eps=0.001)" when epsilon is not the default. */
 export function layerNormLabel(l: LayerNormInfo): string {
-  return Math.fround(l.epsilon) === Math.fround(DEFAULT_LAYER_NORM_EPSILON) ? 'layer_norm' : `layer_norm(eps=${l.epsilon})`;
+  if (Math.fround(l.epsilon) === Math.fround(DEFAULT_LAYER_NORM_EPSILON)) return 'layer_norm';
+  // A float32 epsilon (ONNX attributes are float32) shows as the shortest decimal of that float32.
+  let text = String(l.epsilon);
+  if (Math.fround(l.epsilon) === l.epsilon) {
+    for (let p = 1; p <= 9; p++) {
+      const t = Number(l.epsilon.toPrecision(p));
+      if (Math.fround(t) === l.epsilon) { text = String(t); break; }
+    }
+  }
+  return `layer_norm(eps=${text})`;
 }
 
 export function isModel(value: unknown): value is Model {
