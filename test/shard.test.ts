@@ -77,19 +77,22 @@ describe.skipIf(!built)('score --shard and merge', () => {
 
   it('EXPECTED FAILURE - a bad value on line 400,001 of a sharded file: exit 3 and the whole-file line, no part left', async () => {
     const bad = join(dir, 'bad.csv');
-    await writeFile(bad, csv(500_000, 400_000)); // data row 400,000 is line 400,001
-    const results = [];
-    for (let i = 0; i < 7; i++) {
+    const text = csv(500_000, 400_000); // data row 400,000 is line 400,001
+    await writeFile(bad, text);
+    // The shard that owns the bad row (the one its first byte falls in), and one that does not.
+    const at = text.indexOf('\nr400000,') + 1;
+    const owner = Math.floor((at * 7) / text.length);
+    for (const i of [owner, 1]) {
       const out = join(dir, `bad.${i}.csv`);
       const r = cli(['score', '--model', modelPath, '--input', bad, '--output', out, '--id', 'id', '--shard', `${i}/7`, '--threads', '1', '--quiet']);
-      results.push(r);
-      if (r.code !== 0) {
+      if (i === owner) {
         expect(r.code, r.stderr).toBe(3);
         expect(r.stderr).toMatch(/bad\.csv:400001:2: /);
         expect(existsSync(out)).toBe(false);
+      } else {
+        expect(r.code, r.stderr).toBe(0);
       }
     }
-    expect(results.filter((r) => r.code === 3)).toHaveLength(1);
     expect((await readdir(dir)).filter((f) => f.startsWith('.bad.'))).toEqual([]); // no temporary file either
   }, 120_000);
 
@@ -99,7 +102,7 @@ describe.skipIf(!built)('score --shard and merge', () => {
     await writeFile(nd, lines);
     const ndWhole = join(dir, 'rows.whole.ndjson');
     expect(cli(['score', '--model', modelPath, '--input', nd, '--output', ndWhole, '--keep', 'id', '--quiet']).code).toBe(0);
-    const ndParts = await shardAll(nd, 5, '.ndjson', ['--keep', 'id']);
+    const ndParts = await shardAll(nd, 3, '.ndjson', ['--keep', 'id']);
     const ndMerged = join(dir, 'rows.merged.ndjson');
     expect(cli(['merge', '--output', ndMerged, ...ndParts]).code).toBe(0);
     expect((await readFile(ndMerged)).equals(await readFile(ndWhole))).toBe(true);
@@ -119,7 +122,7 @@ describe.skipIf(!built)('score --shard and merge', () => {
     await writeFile(npy, writeNpy(x, [333, 2]));
     const npyWhole = join(dir, 'rows.whole.npy');
     expect(cli(['score', '--model', modelPath, '--input', npy, '--output', npyWhole, '--quiet']).code).toBe(0);
-    const npyParts = await shardAll(npy, 4, '.npy');
+    const npyParts = await shardAll(npy, 3, '.npy');
     const npyMerged = join(dir, 'rows.merged.npy');
     const m = cli(['merge', '--output', npyMerged, ...npyParts]);
     expect(m.code, m.stderr).toBe(0);
@@ -131,9 +134,9 @@ describe.skipIf(!built)('score --shard and merge', () => {
     await writeFile(small, csv(3));
     const smallWhole = join(dir, 'small.whole.csv');
     expect(cli(['score', '--model', modelPath, '--input', small, '--output', smallWhole, '--id', 'id', '--quiet']).code).toBe(0);
-    const parts = await shardAll(small, 9, '.csv', ['--id', 'id']);
+    const parts = await shardAll(small, 5, '.csv', ['--id', 'id']);
     const sizes = await Promise.all(parts.map(async (p) => (await readFile(p, 'utf8')).split('\n').length - 2));
-    expect(sizes.filter((n) => n === 0).length).toBeGreaterThanOrEqual(6);
+    expect(sizes.filter((n) => n === 0).length).toBeGreaterThanOrEqual(2);
     expect(sizes.reduce((s, n) => s + n, 0)).toBe(3);
     const merged = join(dir, 'small.merged.csv');
     expect(cli(['merge', '--output', merged, ...parts]).code).toBe(0);

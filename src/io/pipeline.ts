@@ -52,6 +52,8 @@ export interface ScoreFileOptions {
   maxRowBytes?: number;
   /** A pool from startScorePool, started early by the caller; scoreFile destroys it when done. */
   pool?: Piscina;
+  /** Leave `pool` running for the caller's next file (a queue worker scoring job after job). */
+  keepPool?: boolean;
   signal?: AbortSignal;
   /** Score only this part of the file (set by scoreShard, shard.ts). */
   shard?: ShardRange;
@@ -112,7 +114,7 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
   try {
     return await scoreWith(pool, o);
   } finally {
-    await pool.destroy();
+    if (!(o.pool && o.keepPool)) await pool.destroy();
   }
 }
 

@@ -194,7 +194,7 @@ export async function scoreShard(o: ScoreFileOptions, spec: ShardSpec): Promise<
     if (o.rejects) plan.range.lineShift = await plan.lineShift();
   } catch (e) {
     await file?.close();
-    await o.pool?.destroy(); // scoreFile owns a given pool, and it will not run
+    if (!o.keepPool) await o.pool?.destroy(); // scoreFile owns a given pool, and it will not run
     throw e;
   }
   try {

@@ -92,7 +92,7 @@ export interface WaitOptions extends QueueTimings {
   redis: string;
   name: string;
   queue?: string;
-  /** ms between polls (default 1000). */
+  /** ms between status reports (default 1000); the job's end is noticed within 100 ms. */
   intervalMs?: number;
   onStatus?: (s: JobStatus) => void;
   signal?: AbortSignal;
@@ -104,12 +104,18 @@ export async function waitForJob(o: WaitOptions): Promise<JobStatus> {
   const { Queue } = await import('bullmq');
   const queue: Queue = new Queue(o.queue ?? DEFAULT_QUEUE, { connection: conn.client() });
   try {
+    let reported = 0;
     for (;;) {
       o.signal?.throwIfAborted();
-      const s = await readStatus(queue, o.name);
-      o.onStatus?.(s);
-      if (s.state === 'completed' || s.state === 'failed') return s;
-      await new Promise((r) => setTimeout(r, o.intervalMs ?? 1000));
+      // The merge job's state alone (one call) often; the whole status once an interval.
+      const end = await queue.getJobState(mergeJobId(o.name));
+      if (end === 'completed' || end === 'failed' || Date.now() - reported >= (o.intervalMs ?? 1000)) {
+        const s = await readStatus(queue, o.name);
+        reported = Date.now();
+        o.onStatus?.(s);
+        if (s.state === 'completed' || s.state === 'failed') return s;
+      }
+      await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
     await queue.close();

@@ -12,6 +12,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Job } from 'bullmq';
+import type { Piscina } from 'piscina';
 import { ModelFormatError } from '../errors.js';
 import { BadDataError, ScoreUsageError, startScorePool } from '../io/pipeline.js';
 import { MergeError, mergeParts } from '../io/merge.js';
@@ -61,14 +62,18 @@ export async function runWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
   const { Worker, UnrecoverableError } = await import('bullmq');
   const threads = o.threads ?? availableParallelism();
   const name = o.name ?? `${hostname()}:${process.pid}`;
+  const pools = new Map<string, Piscina>();
 
   const runShard = async (job: Job<ShardJobData>): Promise<ShardResult> => {
     const d = job.data;
     const model = await loadModel(d.options.model);
-    const pool = startScorePool(threads, d.options.kernel);
+    // One pool per kernel, kept from job to job: its workers stay started and warm.
+    const kernel = d.options.kernel ?? 'auto';
+    let pool = pools.get(kernel);
+    if (!pool) pools.set(kernel, pool = startScorePool(threads, kernel));
     let last = 0;
     const summary = await scoreShard({
-      ...d.options, model, pool, threads, output: d.part, force: true,
+      ...d.options, model, pool, keepPool: true, threads, output: d.part, force: true,
       missingValue: d.options.missingValue ?? Number.NaN,
       onProgress: (p) => {
         const now = Date.now();
@@ -110,6 +115,7 @@ export async function runWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
     async close(force = false) {
       await worker.close(force);
       await conn.close();
+      await Promise.all([...pools.values()].map((p) => p.destroy()));
     },
   };
 }
