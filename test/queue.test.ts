@@ -11,7 +11,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineModel, saveModel } from '../src/index.js';
+import { defineModel, jobStatus, runWorker, saveModel, submitJob, waitForJob } from '../src/index.js';
 
 const BIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 const built = existsSync(BIN);
@@ -169,6 +169,30 @@ describe.skipIf(!built || !hasRedis)('forwardpool queue (BullMQ on a real redis-
     expect(r.code, r.stderr).toBe(0);
     expect((await readFile(out)).equals(await readFile(wholeSmall))).toBe(true);
   }, 180_000);
+
+  it('the API: runWorker, submitJob (twice), waitForJob and jobStatus in one process', async () => {
+    const input = join(dir, 'api.csv');
+    await writeFile(input, csv(5000));
+    const wholeApi = join(dir, 'api.whole.csv');
+    expect((await run(['score', '--model', modelPath, '--input', input, '--output', wholeApi, '--quiet'])).code).toBe(0);
+    const output = join(dir, 'api.queue.csv');
+    const worker = await runWorker({ redis: url, threads: 1, lockDurationMs: 2000, stalledIntervalMs: 1000 });
+    try {
+      const score = { model: modelPath, input, output, inputFormat: 'csv', outputFormat: 'csv', delimiter: ',', header: true, emit: 'all', threshold: 0.5, onError: 'fail' } as const;
+      expect(await submitJob({ redis: url, name: 'api', shards: 3, score })).toEqual({ name: 'api', created: true });
+      expect(await submitJob({ redis: url, name: 'api', shards: 3, score })).toEqual({ name: 'api', created: false });
+      const seen: string[] = [];
+      const final = await waitForJob({ redis: url, name: 'api', intervalMs: 200, onStatus: (s) => seen.push(s.state) });
+      expect(final.state).toBe('completed');
+      expect(seen.at(-1)).toBe('completed');
+      expect(await jobStatus({ redis: url, name: 'api' })).toEqual({ name: 'api', state: 'completed', shards: { total: 3, waiting: 0, active: 0, completed: 3, failed: 0 }, rows: 5000, output, error: null });
+      expect((await readFile(output)).equals(await readFile(wholeApi))).toBe(true);
+      await expect(jobStatus({ redis: url, name: 'nope' })).rejects.toThrow(/no job named "nope"/);
+      await expect(submitJob({ redis: url, name: 'bad name', shards: 3, score })).rejects.toThrow(TypeError);
+    } finally {
+      await worker.close();
+    }
+  }, 120_000);
 
   it('EXPECTED FAILURE - Redis down, an unknown host, or not a Redis URL: a clear error, exit 1 (2 for the URL), no hang', async () => {
     const port = await freePort(); // nothing listens there
