@@ -3,9 +3,10 @@
  * Redis. Loaded (with bullmq and ioredis) only when a queue command runs.
  */
 import { parseArgs } from 'node:util';
-import { ModelFormatError } from '../errors.js';
+import { AbortError, ModelFormatError } from '../errors.js';
 import { ScoreUsageError } from '../io/pipeline.js';
-import { QueueConnectionError } from '../queue/connection.js';
+import { checkRedisUrl, QueueConnectionError } from '../queue/connection.js';
+import { checkJobName } from '../queue/job.js';
 import { jobStatus, JobNotFoundError, type JobStatus } from '../queue/status.js';
 import { JobConflictError, submitJob, waitForJob } from '../queue/submit.js';
 import { runWorker } from '../queue/worker.js';
@@ -22,7 +23,8 @@ export const QUEUE_HELP = `forwardpool queue: score shards as a BullMQ job on Re
 submit enqueues N shard jobs under one merge job (the same name again adds nothing); --wait shows
 progress and exits with the job's outcome: 0 output in place, 3 bad input data, 4 bad model
 file, 1 any other failure (Redis unreachable included). worker (one per machine) takes jobs one at
-a time and scores them on all cores; SIGTERM lets the shard in hand finish, then exits. Paths
+a time and scores them on all cores; SIGTERM lets the shard in hand finish, then exits (a second
+SIGTERM stops at once: the shard goes to another worker once its lock expires). Paths
 are shared storage every worker sees; Redis carries only job descriptions and progress.
 Timings: FORWARDPOOL_QUEUE_LOCK_MS, FORWARDPOOL_QUEUE_STALLED_MS (BullMQ's job lock and
 stalled-job check, default 30000), FORWARDPOOL_QUEUE_CONNECT_MS (default 5000).`;
@@ -39,7 +41,14 @@ function parse(command: string, args: string[], options: NonNullable<Parameters<
 
 function required(v: Record<string, unknown>, key: string, command: string): string {
   if (typeof v[key] !== 'string') throw new UsageError(`queue ${command}: --${key} is required`);
-  return v[key] as string;
+  const value = v[key] as string;
+  try {
+    if (key === 'redis') checkRedisUrl(value);
+    if (key === 'name') checkJobName(value);
+  } catch (e) {
+    throw new UsageError(`queue ${command}: ${(e as Error).message}`);
+  }
+  return value;
 }
 
 function positive(value: unknown, option: string, dflt: number): number {
@@ -126,7 +135,7 @@ export async function queueCommand(args: string[]): Promise<number> {
     return sub === undefined ? 2 : 0;
   }
   const ac = new AbortController();
-  const stop = () => ac.abort(new Error('interrupted'));
+  const stop = () => ac.abort(new AbortError('interrupted'));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
@@ -135,13 +144,13 @@ export async function queueCommand(args: string[]): Promise<number> {
     if (sub === 'status') return await status(rest);
     throw new UsageError(`queue: unknown command "${sub}"; expected submit, worker or status`);
   } catch (e) {
-    if (e instanceof TypeError || e instanceof RangeError || e instanceof ScoreUsageError || e instanceof JobConflictError) throw new UsageError(`queue ${sub}: ${e.message}`);
+    if (e instanceof ScoreUsageError || e instanceof JobConflictError) throw new UsageError(`queue ${sub}: ${e.message}`);
     if (e instanceof QueueConnectionError || e instanceof JobNotFoundError) {
       process.stderr.write(`forwardpool: queue ${sub}: ${e.message}\n`);
       return 1;
     }
     if (e instanceof ModelFormatError) throw e;
-    if ((e as Error)?.name === 'AbortError') {
+    if (e instanceof AbortError) {
       process.stderr.write(`forwardpool: queue ${sub}: interrupted (the job stays in the queue)\n`);
       return 130;
     }

@@ -23,8 +23,12 @@ export function checkRedisUrl(url: string): URL {
 }
 
 export interface Connection {
-  /** A new client for one BullMQ object (BullMQ needs maxRetriesPerRequest: null on workers). */
-  client(): RedisClient;
+  /**
+   * A new client for one BullMQ object. A worker's waits for Redis to come back (BullMQ needs
+   * maxRetriesPerRequest: null there); a client's commands elsewhere fail after a few retries,
+   * so `submit --wait` and `status` report a lost server instead of hanging.
+   */
+  client(kind?: 'worker' | 'queue'): RedisClient;
   /** Closes every client made here. */
   close(): Promise<void>;
 }
@@ -45,8 +49,8 @@ export async function connect(url: string, timeoutMs = 5000): Promise<Connection
   }
   const clients: RedisClient[] = [];
   return {
-    client() {
-      const c = new Redis(url, { connectTimeout: timeoutMs, maxRetriesPerRequest: null });
+    client(kind = 'queue') {
+      const c = new Redis(url, { connectTimeout: timeoutMs, maxRetriesPerRequest: kind === 'worker' ? null : 3 });
       c.on('error', () => {}); // ioredis reconnects; BullMQ surfaces lasting failures
       clients.push(c);
       return c;

@@ -10,10 +10,10 @@ import type { Queue } from 'bullmq';
 import { ScoreUsageError } from '../io/pipeline.js';
 import { checkShardable } from '../io/shard.js';
 import { loadModel } from '../model/load.js';
-import { connect } from './connection.js';
+import { connect, QueueConnectionError, redact } from './connection.js';
 import { checkJobName, DEFAULT_QUEUE, mergeJobId, partPath, shardJobId, type JobScoreOptions, type MergeJobData, type ShardJobData } from './job.js';
 import { fillTimings, type QueueTimings } from './options.js';
-import { readStatus, type JobStatus } from './status.js';
+import { JobNotFoundError, readStatus, type JobStatus } from './status.js';
 
 export interface SubmitOptions extends QueueTimings {
   redis: string;
@@ -98,14 +98,17 @@ export interface WaitOptions extends QueueTimings {
   signal?: AbortSignal;
 }
 
-/** Polls the job until it completes or fails; resolves with its last status. */
+/**
+ * Polls the job until it completes or fails; resolves with its last status. Rejects with
+ * JobNotFoundError, or QueueConnectionError when Redis cannot be reached or is lost.
+ */
 export async function waitForJob(o: WaitOptions): Promise<JobStatus> {
   const conn = await connect(o.redis, fillTimings(o).connectTimeoutMs);
   const { Queue } = await import('bullmq');
   const queue: Queue = new Queue(o.queue ?? DEFAULT_QUEUE, { connection: conn.client() });
   try {
     let reported = 0;
-    for (;;) {
+    for (;;) try {
       o.signal?.throwIfAborted();
       // The merge job's state alone (one call) often; the whole status once an interval.
       const end = await queue.getJobState(mergeJobId(o.name));
@@ -116,6 +119,9 @@ export async function waitForJob(o: WaitOptions): Promise<JobStatus> {
         if (s.state === 'completed' || s.state === 'failed') return s;
       }
       await new Promise((r) => setTimeout(r, 100));
+    } catch (e) {
+      if (e instanceof JobNotFoundError || o.signal?.aborted) throw e;
+      throw new QueueConnectionError(`lost Redis at ${redact(o.redis)} while waiting for job "${o.name}": ${(e as Error).message}`, { cause: e });
     }
   } finally {
     await queue.close();

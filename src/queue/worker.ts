@@ -102,7 +102,7 @@ export async function runWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
       throw final ? new UnrecoverableError(reason) : Object.assign(new Error(reason), { cause: e });
     }
   }, {
-    connection: conn.client(), concurrency: 1, name, autorun: true,
+    connection: conn.client('worker'), concurrency: 1, name, autorun: true,
     lockDuration: t.lockDurationMs, stalledInterval: t.stalledIntervalMs, maxStalledCount: 1,
   });
   worker.on('error', () => {}); // connection blips: ioredis reconnects
