@@ -110,7 +110,12 @@ async function worker(args: string[], signal: AbortSignal): Promise<number> {
   const log = (s: string) => { if (!v.quiet) process.stderr.write(`${s}\n`); };
   const { enableRelaxedSimd } = await import('./relaxed-simd.js');
   enableRelaxedSimd();
-  const w = await runWorker({ redis, threads, onJob: (e) => log(`worker: ${e.event} ${e.id}${e.error ? `: ${e.error}` : ''}`) });
+  let lastError = 0;
+  const w = await runWorker({
+    redis, threads,
+    onJob: (e) => log(`worker: ${e.event} ${e.id}${e.error ? `: ${e.error}` : ''}`),
+    onError: (e) => { if (Date.now() - lastError > 5000) { lastError = Date.now(); log(`worker: Redis: ${e.message} (retrying)`); } },
+  });
   log(`worker ${w.name} waiting for jobs`);
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();

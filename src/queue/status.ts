@@ -33,6 +33,7 @@ export async function jobStatus(o: StatusOptions): Promise<JobStatus> {
   const conn = await connect(o.redis, fillTimings(o).connectTimeoutMs);
   const { Queue } = await import('bullmq');
   const queue = new Queue(o.queue ?? DEFAULT_QUEUE, { connection: conn.client() });
+  queue.on('error', () => {}); // reported by the command that fails
   try {
     return await readStatus(queue, o.name);
   } finally {

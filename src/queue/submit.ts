@@ -56,6 +56,7 @@ export async function submitJob(o: SubmitOptions): Promise<Submitted> {
   const { FlowProducer, Queue } = await import('bullmq');
   const queueName = o.queue ?? DEFAULT_QUEUE;
   const queue = new Queue(queueName, { connection: conn.client() });
+  queue.on('error', () => {}); // reported by the command that fails
   try {
     const existing = await queue.getJob(mergeJobId(o.name));
     if (existing) {
@@ -70,6 +71,7 @@ export async function submitJob(o: SubmitOptions): Promise<Submitted> {
     const merge: MergeJobData = { kind: 'merge', name: o.name, count: o.shards, parts, output: score.output, outputFormat: score.outputFormat, force: true };
     const missingValue = Number.isNaN(score.missingValue) ? null : score.missingValue;
     const flow = new FlowProducer({ connection: conn.client() });
+    flow.on('error', () => {});
     try {
       await flow.add({
         name: 'merge', queueName, data: merge, opts: { jobId: mergeJobId(o.name), attempts },
@@ -106,6 +108,7 @@ export async function waitForJob(o: WaitOptions): Promise<JobStatus> {
   const conn = await connect(o.redis, fillTimings(o).connectTimeoutMs);
   const { Queue } = await import('bullmq');
   const queue: Queue = new Queue(o.queue ?? DEFAULT_QUEUE, { connection: conn.client() });
+  queue.on('error', () => {}); // reported by the command that fails
   try {
     let reported = 0;
     for (;;) try {

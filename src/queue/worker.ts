@@ -34,6 +34,8 @@ export interface QueueWorkerOptions extends QueueTimings {
   name?: string;
   /** Called when this worker starts, completes or fails a job. */
   onJob?: (e: { event: 'active' | 'completed' | 'failed'; id: string; error?: string }) => void;
+  /** Called on a Redis error (the worker keeps trying to reconnect). */
+  onError?: (e: Error) => void;
 }
 
 export interface QueueWorker {
@@ -49,9 +51,10 @@ export interface QueueWorker {
 /** The error name travels at the head of a failed job's reason, so `submit --wait` can pick the exit code. */
 export function failureReason(e: unknown): { reason: string; final: boolean } {
   const err = e as Error;
+  // As in `score`: a column option that names no column is a usage error; other column trouble is the data's.
+  if (e instanceof ScoreUsageError || (e instanceof ColumnError && /--(features|id|keep)/.test(err.message))) return { reason: `UsageError: ${err.message}`, final: true };
   if (e instanceof BadDataError || e instanceof ColumnError || e instanceof MergeError) return { reason: `BadDataError: ${err.message}`, final: true };
   if (e instanceof ModelFormatError) return { reason: `ModelFormatError: ${err.message}`, final: true };
-  if (e instanceof ScoreUsageError) return { reason: `UsageError: ${err.message}`, final: true };
   return { reason: `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`, final: false };
 }
 
@@ -105,7 +108,7 @@ export async function runWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
     connection: conn.client('worker'), concurrency: 1, name, autorun: true,
     lockDuration: t.lockDurationMs, stalledInterval: t.stalledIntervalMs, maxStalledCount: 1,
   });
-  worker.on('error', () => {}); // connection blips: ioredis reconnects
+  worker.on('error', (e) => o.onError?.(e)); // connection blips: ioredis reconnects
   worker.on('active', (job) => o.onJob?.({ event: 'active', id: job.id! }));
   worker.on('completed', (job) => o.onJob?.({ event: 'completed', id: job.id! }));
   worker.on('failed', (job, err) => o.onJob?.({ event: 'failed', id: job?.id ?? '?', error: err.message }));
