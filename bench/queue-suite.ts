@@ -6,7 +6,7 @@
  * included. Target: at most 10% slower than `score`.
  *
  * Part of the cli suite (it reuses that suite's big CSV); alone:
- *   node dist/bench/queue-suite.js [--rows 3400000] [--shards 4] [--runs 2]
+ *   node dist/bench/queue-suite.js [--rows 3400000] [--shards 2] [--runs 3]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -46,7 +46,7 @@ export async function queueSuite(say: (s?: string) => void, o: QueueBenchInput):
     say('');
     return { skipped: 'no redis-server' };
   }
-  const shards = o.shards ?? 4, runs = o.runs ?? 2;
+  const shards = o.shards ?? 2, runs = o.runs ?? 3;
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });

@@ -107,6 +107,14 @@ describe.skipIf(!built)('score --shard and merge', () => {
     expect(cli(['merge', '--output', ndMerged, ...ndParts]).code).toBe(0);
     expect((await readFile(ndMerged)).equals(await readFile(ndWhole))).toBe(true);
 
+    // With a byte-order mark: shard 0's rows start after it.
+    const bom = join(dir, 'bom.ndjson');
+    await writeFile(bom, '\ufeff' + lines);
+    const bomParts = await shardAll(bom, 2, '.ndjson', ['--keep', 'id']);
+    const bomMerged = join(dir, 'bom.merged.ndjson');
+    expect(cli(['merge', '--output', bomMerged, ...bomParts]).code).toBe(0);
+    expect((await readFile(bomMerged)).equals(await readFile(ndWhole))).toBe(true);
+
     // A headerless CSV: its first row names no columns but is data (shard 0 scores it).
     const nh = join(dir, 'noheader.csv');
     await writeFile(nh, '1,2\n3,4\n5,6\n7,8\n');

@@ -21,6 +21,11 @@ export interface ShardRange {
   borrowedHead: boolean;
   /** Added to the pipeline's line numbers to make them whole-file lines (when known up front). */
   lineShift: number;
+  /**
+   * Columnar formats (Parquet row groups, Arrow IPC record batches): the units [from, to) this
+   * shard reads, for a reader that takes a unit range instead of a byte stream.
+   */
+  units?: { from: number; to: number };
 }
 
 export function shardStream(path: string, r: ShardRange): Readable {

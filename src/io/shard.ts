@@ -106,8 +106,10 @@ async function textHead(f: FileBytes, kind: 'delimited' | 'ndjson', maxRowBytes:
 
 async function planText(f: FileBytes, spec: ShardSpec, o: PlanOptions, source: string, kind: 'delimited' | 'ndjson'): Promise<ShardPlan> {
   const head = await textHead(f, kind, o.maxRowBytes ?? 64 << 20, source);
-  // A CSV header is not a row; the head of NDJSON or of a headerless CSV is the first row (borrowed, and scored by shard 0).
-  const dataStart = kind === 'delimited' && o.header ? head.length : 0;
+  // A CSV header is not a row; the head of NDJSON or of a headerless CSV is the first row
+  // (borrowed, and scored by shard 0 too: its data starts after a byte-order mark, if any).
+  const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  const dataStart = kind === 'delimited' && o.header ? head.length : bom;
   // The row that starts at or after byte x: a row starts right after a line feed.
   const rowStartFrom = async (x: number): Promise<number> => {
     if (x <= dataStart) return dataStart;
