@@ -194,6 +194,24 @@ describe.skipIf(!built || !hasRedis)('forwardpool queue (BullMQ on a real redis-
     }
   }, 120_000);
 
+  it('--on-error skip --rejects: the job rejects file is the unsharded one, whole-file lines included', async () => {
+    const input = join(dir, 'rej.csv');
+    const rows = csv(20_000).split('\n');
+    rows[10] = '1,oops';
+    rows[15_000] = 'nope,2';
+    await writeFile(input, rows.join('\n'));
+    const common = ['--model', modelPath, '--input', input, '--on-error', 'skip'];
+    const a = await run(['score', ...common, '--output', join(dir, 'rej.whole.csv'), '--rejects', join(dir, 'rej.whole.rejects.csv'), '--quiet']);
+    expect(a.code, a.stderr).toBe(0);
+    startWorker();
+    const r = await run(['queue', 'submit', '--redis', url, '--name', 'rej', '--shards', '5', ...common, '--output', join(dir, 'rej.queue.csv'), '--rejects', join(dir, 'rej.queue.rejects.csv'), '--wait']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await readFile(join(dir, 'rej.queue.csv'))).equals(await readFile(join(dir, 'rej.whole.csv')))).toBe(true);
+    const rejects = await readFile(join(dir, 'rej.queue.rejects.csv'), 'utf8');
+    expect(rejects).toBe(await readFile(join(dir, 'rej.whole.rejects.csv'), 'utf8'));
+    expect(rejects).toMatch(/^line,column,reason,row\n11,2,.*\n15001,1,/);
+  }, 120_000);
+
   it('EXPECTED FAILURE - Redis down, an unknown host, or not a Redis URL: a clear error, exit 1 (2 for the URL), no hang', async () => {
     const port = await freePort(); // nothing listens there
     const args = ['--name', 'x', '--shards', '2', '--model', modelPath, '--input', bigPath, '--output', join(dir, 'x.csv'), '--wait'];

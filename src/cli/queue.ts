@@ -68,12 +68,12 @@ async function submit(args: string[], signal: AbortSignal): Promise<number> {
   const redis = required(v, 'redis', 'submit'), name = required(v, 'name', 'submit');
   const shards = positive(required(v, 'shards', 'submit'), '--shards', 1);
   const attempts = positive(v.attempts, '--attempts', 3);
-  for (const k of ['shard', 'threads', 'rejects'] as const) {
-    if (v[k] !== undefined) throw new UsageError(`queue submit: --${k} does not apply to a queue job (${k === 'shard' ? 'use --shards N' : k === 'threads' ? 'each worker sets its own --threads' : 'rejects are not collected from shards yet'})`);
+  for (const k of ['shard', 'threads'] as const) {
+    if (v[k] !== undefined) throw new UsageError(`queue submit: --${k} does not apply to a queue job (${k === 'shard' ? 'use --shards N' : 'each worker sets its own --threads'})`);
   }
   if (typeof v.output !== 'string') throw new UsageError('queue submit: --output <file> is required');
   const a = scoreArgs(v);
-  const { threads: _t, rejects: _r, force, ...score } = a;
+  const { threads: _t, force, ...score } = a;
   const submitted = await submitJob({ redis, name, shards, attempts, force, score });
   if (!v.quiet) process.stderr.write(submitted.created ? `submitted job ${name}: ${shards} shards\n` : `job ${name} is already in the queue; nothing added\n`);
   if (!v.wait) return 0;

@@ -9,7 +9,7 @@ import type { ScoreFileOptions } from '../io/pipeline.js';
 export const DEFAULT_QUEUE = 'forwardpool';
 
 /** The score options a job carries: those of `scoreFile` that are plain data, with the model as a path. */
-export type JobScoreOptions = Omit<ScoreFileOptions, 'model' | 'pool' | 'signal' | 'onProgress' | 'shard' | 'threads' | 'missingValue' | 'rejects' | 'force'> & {
+export type JobScoreOptions = Omit<ScoreFileOptions, 'model' | 'pool' | 'signal' | 'onProgress' | 'shard' | 'threads' | 'missingValue' | 'force' | 'keepPool'> & {
   /** Path of the model file (shared storage). */
   model: string;
   /** JSON has no NaN: null stands for it. */
@@ -22,6 +22,8 @@ export interface ShardJobData {
   index: number;
   count: number;
   part: string;
+  /** This shard's rejects file (with --rejects), joined into options.rejects by the merge job. */
+  rejectsPart?: string;
   options: JobScoreOptions;
 }
 
@@ -33,6 +35,9 @@ export interface MergeJobData {
   output: string;
   outputFormat: string;
   force: boolean;
+  /** With --rejects: the shards' rejects files and the file they are joined into. */
+  rejectsParts?: string[];
+  rejects?: string;
 }
 
 export type QueueJobData = ShardJobData | MergeJobData;

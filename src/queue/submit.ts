@@ -48,7 +48,7 @@ export async function submitJob(o: SubmitOptions): Promise<Submitted> {
   const attempts = o.attempts ?? 3;
   if (!Number.isInteger(attempts) || attempts < 1) throw new RangeError(`attempts must be a positive integer, got: ${String(attempts)}`);
   if (o.score.output === '-') throw new ScoreUsageError('a queue job writes a file; expected --output <file>, got "-"');
-  const score: JobScoreOptions = { ...o.score, model: resolve(o.score.model), input: resolve(o.score.input), output: resolve(o.score.output) };
+  const score: JobScoreOptions = { ...o.score, model: resolve(o.score.model), input: resolve(o.score.input), output: resolve(o.score.output), rejects: o.score.rejects && resolve(o.score.rejects) };
   await checkShardable(score.input);
   await loadModel(score.model); // a bad model fails here, not on every worker
   const t = fillTimings(o);
@@ -66,9 +66,12 @@ export async function submitJob(o: SubmitOptions): Promise<Submitted> {
       }
       return { name: o.name, created: false };
     }
-    if (!o.force && (await stat(score.output).then(() => true, () => false))) throw new ScoreUsageError(`output ${score.output} exists; pass --force to replace it`);
+    for (const [what, path] of [['output', score.output], ['rejects file', score.rejects]] as const) {
+      if (path && !o.force && (await stat(path).then(() => true, () => false))) throw new ScoreUsageError(`${what} ${path} exists; pass --force to replace it`);
+    }
     const parts = Array.from({ length: o.shards }, (_, i) => partPath(score.output, i, o.shards));
-    const merge: MergeJobData = { kind: 'merge', name: o.name, count: o.shards, parts, output: score.output, outputFormat: score.outputFormat, force: true };
+    const rejectsParts = score.rejects ? parts.map((_, i) => partPath(score.rejects!, i, o.shards)) : undefined;
+    const merge: MergeJobData = { kind: 'merge', name: o.name, count: o.shards, parts, output: score.output, outputFormat: score.outputFormat, force: true, rejects: score.rejects, rejectsParts };
     const missingValue = Number.isNaN(score.missingValue) ? null : score.missingValue;
     const flow = new FlowProducer({ connection: conn.client() });
     flow.on('error', () => {});
@@ -76,7 +79,7 @@ export async function submitJob(o: SubmitOptions): Promise<Submitted> {
       await flow.add({
         name: 'merge', queueName, data: merge, opts: { jobId: mergeJobId(o.name), attempts },
         children: parts.map((part, index) => {
-          const data: ShardJobData = { kind: 'shard', name: o.name, index, count: o.shards, part, options: { ...score, missingValue } };
+          const data: ShardJobData = { kind: 'shard', name: o.name, index, count: o.shards, part, rejectsPart: rejectsParts?.[index], options: { ...score, missingValue } };
           return { name: 'shard', queueName, data, opts: { jobId: shardJobId(o.name, index), attempts, backoff: { type: 'fixed', delay: 1000 }, failParentOnFailure: true } };
         }),
       });

@@ -76,7 +76,7 @@ export async function runWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
     if (!pool) pools.set(kernel, pool = startScorePool(threads, kernel));
     let last = 0;
     const summary = await scoreShard({
-      ...d.options, model, pool, keepPool: true, threads, output: d.part, force: true,
+      ...d.options, model, pool, keepPool: true, threads, output: d.part, rejects: d.rejectsPart, force: true,
       missingValue: d.options.missingValue ?? Number.NaN,
       onProgress: (p) => {
         const now = Date.now();
@@ -93,7 +93,8 @@ export async function runWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
     const d = job.data;
     const values = Object.values(await job.getChildrenValues<ShardResult>());
     await mergeParts({ output: d.output, parts: d.parts, format: d.outputFormat, force: true });
-    await removeParts(d.parts);
+    if (d.rejects && d.rejectsParts) await mergeParts({ output: d.rejects, parts: d.rejectsParts, format: 'csv', force: true });
+    await removeParts([...d.parts, ...(d.rejectsParts ?? [])]);
     return { rows: values.reduce((n, v) => n + (v?.rows ?? 0), 0), output: d.output };
   };
 
