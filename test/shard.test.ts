@@ -96,7 +96,7 @@ describe.skipIf(!built)('score --shard and merge', () => {
     expect((await readdir(dir)).filter((f) => f.startsWith('.bad.'))).toEqual([]); // no temporary file either
   }, 120_000);
 
-  it('NDJSON (objects) and .npy (float64) through shards and merge equal the unsharded output', async () => {
+  it('NDJSON (objects, with a BOM), headerless CSV, .npy (float64) and raw float32 through shards and merge equal the unsharded output', async () => {
     const lines = Array.from({ length: 1001 }, (_, i) => JSON.stringify({ id: `k${i}`, b: (i % 9) - 4, a: i / 3 })).join('\n') + '\n';
     const nd = join(dir, 'rows.ndjson');
     await writeFile(nd, lines);
@@ -135,6 +135,16 @@ describe.skipIf(!built)('score --shard and merge', () => {
     const m = cli(['merge', '--output', npyMerged, ...npyParts]);
     expect(m.code, m.stderr).toBe(0);
     expect((await readFile(npyMerged)).equals(await readFile(npyWhole))).toBe(true);
+
+    // Raw float32 rows (no header at all), by whole rows, into CSV parts.
+    const f32 = join(dir, 'rows.f32');
+    await writeFile(f32, new Uint8Array(Float32Array.from(x).buffer));
+    const f32Whole = join(dir, 'rows.f32.whole.csv');
+    expect(cli(['score', '--model', modelPath, '--input', f32, '--columns', '2', '--output', f32Whole, '--quiet']).code).toBe(0);
+    const f32Parts = await shardAll(f32, 3, '.csv', ['--columns', '2']);
+    const f32Merged = join(dir, 'rows.f32.merged.csv');
+    expect(cli(['merge', '--output', f32Merged, ...f32Parts]).code).toBe(0);
+    expect((await readFile(f32Merged)).equals(await readFile(f32Whole))).toBe(true);
   }, 120_000);
 
   it('more shards than rows: empty shards write a header-only part, and the merge is still identical', async () => {
