@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { saveModel } from '../src/index.js';
 import { toOnnx } from './onnx-export.js';
 import { writeCsv } from './csv-data.js';
+import { queueSuite } from './queue-suite.js';
 import { mlp } from './util.js';
 
 const BIN = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../src/cli/main.js' : '../dist/src/cli/main.js', import.meta.url));
@@ -90,6 +91,8 @@ export async function cliSuite(say: (s?: string) => void, quick: boolean): Promi
       say(`Peak resident memory of \`forwardpool score\` on a ${(bigSize / 1e9).toFixed(2)} GB CSV (3,400,000 rows): ${r.peakMB.toFixed(0)} MB (VmHWM, workers included), ${r.seconds.toFixed(1)} s, ${Math.round(3_400_000 / r.seconds).toLocaleString('en-US')} rows/s.`);
       say('');
       result.big = { bytes: bigSize, peakMB: r.peakMB, seconds: r.seconds };
+      // The queue's overhead on the same file (BENCH_QUEUE=0 leaves it out).
+      if (process.env.BENCH_QUEUE !== '0') result.queue = await queueSuite(say, { csv: big, rows: 3_400_000, bytes: bigSize, model: join(dir, 'model.fpm'), dir });
     }
     return result;
   } finally {

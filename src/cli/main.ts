@@ -8,6 +8,7 @@ import { ModelFormatError } from '../errors.js';
 import { OnnxRuntimeMissingError } from '../kernels/onnxruntime/load.js';
 import { convertCommand } from './convert.js';
 import { inspectCommand } from './inspect.js';
+import { mergeCommand } from './merge.js';
 import { scoreCommand } from './score.js';
 import { AbortError } from '../errors.js';
 import { UsageError } from './usage.js';
@@ -27,6 +28,9 @@ Usage:
   forwardpool inspect <model> [--json]          layers, shapes, activations, parameters, FLOPs per row
   forwardpool convert <model-in> <model-out>    write a model (ONNX, TF.js layers, native) in the native format
         [--format auto|onnx|tfjs|native] [--force]
+  forwardpool score … --shard I/N                score shard I (0-based) of N: a complete output for its rows
+  forwardpool merge --output <file> <part>...   join the parts, in order (byte for byte the unsharded output)
+  forwardpool queue submit|worker|status …      the same shards as a BullMQ job on Redis (forwardpool queue --help)
   forwardpool --version | --help
 
 Model formats are detected by content: forwardpool's native format, ONNX (.onnx), and TF.js /
@@ -56,6 +60,10 @@ export async function main(argv: string[]): Promise<number> {
         return await inspectCommand(rest);
       case 'convert':
         return await convertCommand(rest);
+      case 'merge':
+        return await mergeCommand(rest);
+      case 'queue':
+        return await (await import('./queue.js')).queueCommand(rest); // bullmq loads only here
       case 'score': {
         // Ctrl-C: stop reading, let the pipeline remove its temporary files, exit 130.
         const ac = new AbortController();
@@ -70,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
         }
       }
       default:
-        throw new UsageError(`unknown command "${command}"; expected score, inspect or convert (see forwardpool --help)`);
+        throw new UsageError(`unknown command "${command}"; expected score, merge, queue, inspect or convert (see forwardpool --help)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {

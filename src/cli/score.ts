@@ -10,8 +10,9 @@ import { parse, UsageError } from './usage.js';
 import { KERNEL_CHOICES } from '../kernels/select.js';
 import { enableRelaxedSimd } from './relaxed-simd.js';
 import { columnarFormatOfName, sniffColumnarFormat } from '../io/columnar/detect.js';
+import { parseShardSpec, scoreShard } from '../io/shard.js';
 
-const OPTIONS = {
+export const SCORE_OPTIONS = {
   model: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' },
   'input-format': { type: 'string' }, 'output-format': { type: 'string' },
   features: { type: 'string' }, id: { type: 'string' }, keep: { type: 'string' },
@@ -20,7 +21,7 @@ const OPTIONS = {
   'on-error': { type: 'string' }, rejects: { type: 'string' }, missing: { type: 'string' },
   'no-header': { type: 'boolean' }, delimiter: { type: 'string' }, columns: { type: 'string' },
   force: { type: 'boolean' }, quiet: { type: 'boolean' }, progress: { type: 'boolean' }, json: { type: 'boolean' },
-  kernel: { type: 'string' },
+  kernel: { type: 'string' }, shard: { type: 'string' },
 } as const;
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], option: string, dflt: T): T {
@@ -128,16 +129,25 @@ export const SCORE_HELP = `forwardpool score: score a data file with a model, ro
   --force                   replace an existing output
   --progress / --quiet      progress bar on stderr (default: when stderr is a terminal) / no summary
   --json                    summary as JSON (stdout, or stderr when the output is stdout)
+  --shard I/N               score only shard I (0-based) of N: text by byte ranges, .npy and
+                            f32 by rows; each part is a complete output, joined by
+                            forwardpool merge (README: "Scoring on a cluster")
 
 Exit codes: 0 done, 1 unexpected failure, 2 usage error, 3 bad input data, 4 bad model file,
 130 interrupted. On a non-zero exit no output file is left behind.`;
 
-export async function scoreCommand(args: string[], signal: AbortSignal): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(`${SCORE_HELP}\n`);
-    return 0;
-  }
-  const { values: v } = parse('score', args, OPTIONS, []);
+/**
+ * The score options as plain data (no model loaded, nothing opened): what `score` runs with, and
+ * what `queue submit` sends to the workers. Throws UsageError.
+ */
+export interface ScoreArgs {
+  model: string; input: string; output: string; inputFormat: InputFormat; outputFormat: OutputFormat;
+  columns?: number; delimiter: string; header: boolean; features?: string; id?: string; keep?: string;
+  emit: 'all' | 'probs' | 'label'; threshold: number; onError: 'fail' | 'skip'; missing: MissingRule; missingValue: number;
+  rejects?: string; threads?: number; chunkRows?: number; kernel: (typeof KERNEL_CHOICES)[number]; force: boolean;
+}
+
+export async function scoreArgs(v: Record<string, string | boolean | undefined>): Promise<ScoreArgs> {
   if (typeof v.model !== 'string') throw new UsageError('score: --model <file> is required');
   if (typeof v.input !== 'string') throw new UsageError('score: --input <file|-> is required');
   const input = v.input;
@@ -159,18 +169,40 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
   const onError = oneOf(v['on-error'], ['fail', 'skip'] as const, '--on-error', 'fail');
   const { missing, missingValue } = missingOption(v.missing);
   if (v.rejects !== undefined && onError !== 'skip' && missing !== 'skip') throw new UsageError('score: --rejects goes with --on-error skip or --missing skip');
-  const threads = positiveInt(v.threads, '--threads') ?? availableParallelism();
+  const threads = positiveInt(v.threads, '--threads');
   const chunkRows = positiveInt(v['chunk-rows'], '--chunk-rows');
   const emit = oneOf(v.emit, ['all', 'probs', 'label'] as const, '--emit', 'all');
+  const kernel = oneOf(v.kernel, KERNEL_CHOICES, '--kernel', 'auto');
+  return {
+    model: v.model, input, output, inputFormat, outputFormat, columns, delimiter, header: v['no-header'] !== true,
+    features: v.features as string | undefined, id: v.id as string | undefined, keep: v.keep as string | undefined,
+    emit, threshold, onError, missing, missingValue, rejects: v.rejects as string | undefined, threads, chunkRows, kernel, force: v.force === true,
+  };
+}
+
+export async function scoreCommand(args: string[], signal: AbortSignal): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${SCORE_HELP}\n`);
+    return 0;
+  }
+  const { values: v } = parse('score', args, SCORE_OPTIONS, []);
+  const a = await scoreArgs(v);
+  const { input, output, onError, missing, missingValue, chunkRows, emit, kernel, inputFormat, outputFormat, columns, delimiter, threshold } = a;
+  const threads = a.threads ?? availableParallelism();
+  let shard;
+  try {
+    shard = typeof v.shard === 'string' ? parseShardSpec(v.shard) : undefined;
+  } catch (e) {
+    throw new UsageError(`score: ${(e as Error).message}`);
+  }
   const showProgress = !v.quiet && (v.progress === true || process.stderr.isTTY === true);
   const totalBytes = showProgress && input !== '-' ? (await stat(input)).size : undefined;
   // Workers boot while the model and the input's head are read; scoreFile takes the pool over.
-  const kernel = oneOf(v.kernel, KERNEL_CHOICES, '--kernel', 'auto');
   if (kernel === 'auto' || kernel === 'wasm-fma') enableRelaxedSimd();
   const pool = startScorePool(threads, kernel);
   let model;
   try {
-    model = await loadModel(v.model);
+    model = await loadModel(a.model);
   } catch (e) {
     await pool.destroy();
     throw e;
@@ -183,7 +215,7 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
   // cli-progress (~20 ms to load) only when a bar is drawn.
   const progress = showProgress ? (await import('./progress.js')).startProgress(process.stderr, totalBytes) : undefined;
   try {
-    const summary = await scoreFile({
+    const options: Parameters<typeof scoreFile>[0] = {
       pool, kernel,
       model, input, output, inputFormat, outputFormat, delimiter, header: v['no-header'] !== true, columns,
       features: v.features as string | undefined, id: v.id as string | undefined, keep: v.keep as string | undefined,
@@ -191,7 +223,8 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
       rejects: v.rejects as string | undefined, force: v.force === true, signal,
       arrowFormat: extname(output).toLowerCase() === '.arrows' ? 'stream' : 'file',
       onProgress: progress ? (p) => progress.update(p) : undefined,
-    });
+    };
+    const summary = shard ? await scoreShard(options, shard) : await scoreFile(options);
     progress?.stop(true);
     if (v.json) {
       const line = `${JSON.stringify({ rows: summary.rows, rejected: summary.rejected, seconds: summary.seconds, rowsPerSec: summary.rowsPerSec, threads: summary.threads })}\n`;

@@ -118,6 +118,11 @@ export interface InputOptions {
   totalBytes?: number;
   /** Text inputs: the longest row accepted (RowCutter's default when undefined). */
   maxRowBytes?: number;
+  /**
+   * A shard's stream (shard.ts): its first row is borrowed from the file's start to name the
+   * columns (a header, or the first row of a headerless CSV or of NDJSON) and is not scored.
+   */
+  borrowedHead?: boolean;
 }
 
 /** Reads the head of the input and sets up the cutter for the rest. */
@@ -128,7 +133,7 @@ export async function openInput(src: ChunkSource, o: InputOptions): Promise<Inpu
     checkBinaryLength(src.source, o.totalBytes, cols * 4, cols, 'float32', undefined);
     return { reader: 'binary', names: columnNames(cols), cutter: new RecordCutter(cols * 4), first: [], firstLine: 0, sourceDtype: 'float32', rowBytes: cols * 4 };
   }
-  if (o.format === 'ndjson') return ndjsonHead(src, o.maxRowBytes);
+  if (o.format === 'ndjson') return ndjsonHead(src, o.maxRowBytes, o.borrowedHead === true);
   return delimitedHead(src, o);
 }
 
@@ -150,17 +155,17 @@ async function delimitedHead(src: ChunkSource, o: InputOptions): Promise<InputLa
   }
   const first: RowBlock[] = [];
   let firstLine = 1;
-  if (o.header) {
+  if (!o.header) names = columnNames(names.length);
+  if (o.header || o.borrowedHead) {
     if (rest.length > 0) first.push({ bytes: rest.slice() });
     firstLine += countLines(headerBytes); // a header may hold quoted line breaks
   } else {
-    names = columnNames(names.length);
     first.push(head);
   }
   return { reader: 'delimited', names, cutter, first, firstLine };
 }
 
-async function ndjsonHead(src: ChunkSource, maxRowBytes: number | undefined): Promise<InputLayout> {
+async function ndjsonHead(src: ChunkSource, maxRowBytes: number | undefined, borrowedHead: boolean): Promise<InputLayout> {
   const cutter = new RowCutter(maxRowBytes, { quotes: false });
   const first: RowBlock[] = [];
   // Blocks until the first line that is not blank: it names the columns.
@@ -182,11 +187,28 @@ async function ndjsonHead(src: ChunkSource, maxRowBytes: number | undefined): Pr
           throw e;
         }
         const names = row.kind === 'array' ? columnNames(row.values.length) : [...new Set(row.keys)];
+        if (borrowedHead) return { reader: 'ndjson', names, cutter, first: afterFirstLine(first, line), firstLine: line + 1, ndjsonShape: row.kind };
         return { reader: 'ndjson', names, cutter, first, firstLine: 1, ndjsonShape: row.kind };
       }
       i = nl + 1;
     }
   }
+}
+
+/** The blocks without their first `lines` lines (a borrowed head; it ends at the end of a line). */
+function afterFirstLine(blocks: RowBlock[], lines: number): RowBlock[] {
+  const out: RowBlock[] = [];
+  for (const b of blocks) {
+    let i = 0;
+    while (lines > 0 && i < b.bytes.length) {
+      const nl = b.bytes.indexOf(0x0a, i);
+      if (nl < 0) { i = b.bytes.length; break; }
+      i = nl + 1;
+      lines--;
+    }
+    if (i < b.bytes.length) out.push({ bytes: b.bytes.slice(i) });
+  }
+  return out;
 }
 
 async function npyHead(src: ChunkSource, totalBytes: number | undefined): Promise<InputLayout> {

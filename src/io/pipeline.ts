@@ -10,6 +10,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { tempPathBeside } from './temp-path.js';
+import { shardStream, type ShardRange } from './byte-range.js';
 import type { Readable, Writable } from 'node:stream';
 import type { Piscina } from 'piscina';
 import { createPool } from '../engine/pool.js';
@@ -53,7 +54,11 @@ export interface ScoreFileOptions {
   maxRowBytes?: number;
   /** A pool from startScorePool, started early by the caller; scoreFile destroys it when done. */
   pool?: Piscina;
+  /** Leave `pool` running for the caller's next file (a queue worker scoring job after job). */
+  keepPool?: boolean;
   signal?: AbortSignal;
+  /** Score only this part of the file (set by scoreShard, shard.ts). */
+  shard?: ShardRange;
   onProgress?: (p: { rows: number; bytes: number; totalBytes: number | undefined }) => void;
   /** Columnar input: the row groups (Parquet) or record batches (Arrow file) [first, end) to score, for shards. */
   units?: [first: number, end: number];
@@ -118,7 +123,7 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
   try {
     return await scoreWith(pool, o);
   } finally {
-    await pool.destroy();
+    if (!(o.pool && o.keepPool)) await pool.destroy();
   }
 }
 
@@ -127,8 +132,8 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
   const started = performance.now();
   const source = o.input === '-' ? 'stdin' : basename(o.input);
   const inputReal = o.input === '-' ? undefined : await realpath(o.input);
-  const totalBytes = o.input === '-' ? undefined : (await stat(o.input)).size;
-  const input: Readable = o.input === '-' ? process.stdin : createReadStream(o.input, { highWaterMark: 1 << 20 });
+  const totalBytes = o.shard ? o.shard.head.length + o.shard.end - o.shard.start : o.input === '-' ? undefined : (await stat(o.input)).size;
+  const input: Readable = o.shard ? shardStream(o.input, o.shard) : o.input === '-' ? process.stdin : createReadStream(o.input, { highWaterMark: 1 << 20 });
   const out = await openTarget(o.output, o.force, inputReal, 'output');
   const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
   const binaryInput = o.inputFormat === 'npy' || o.inputFormat === 'f32';
@@ -136,7 +141,7 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
   let rejects: Target | undefined;
   try {
     rejects = o.rejects ? await openTarget(o.rejects, o.force, inputReal, 'rejects file') : undefined;
-    const layout = await openInput(src, { format: o.inputFormat, delimiter: o.delimiter, header: o.header, columns: o.columns, totalBytes, maxRowBytes: o.maxRowBytes });
+    const layout = await openInput(src, { format: o.inputFormat, delimiter: o.delimiter, header: o.header, columns: o.columns, totalBytes, maxRowBytes: o.maxRowBytes, borrowedHead: o.shard?.borrowedHead });
     const job: ScoreJob = planJob(o.model, {
       reader: layout.reader, delimiter: o.delimiter, ndjsonShape: layout.ndjsonShape, sourceDtype: layout.sourceDtype,
       names: layout.names, features: o.features, id: o.id, keep: o.keep, output: o.outputFormat, emit: o.emit,
@@ -157,7 +162,7 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
     let rows = 0, rejected = 0, bytesDone = 0;
     // Workers number lines from 1 within their block; blocks settle in order, so the line of a
     // block's first byte is known here.
-    let lineBase = layout.firstLine;
+    let lineBase = layout.firstLine + (o.shard?.lineShift ?? 0);
     const fileLine = (p: RowProblem): RowProblem => ({ ...p, line: p.line + lineBase - 1 });
     let failure: BadDataError | undefined;
     const settle = async (next: { result: Promise<ChunkOutput>; size: number }) => {
@@ -232,6 +237,6 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
     throw e;
   } finally {
     await iterator.return?.(); // stops reading (and releases stdin) when the run ends early
-    if (o.input !== '-') (input as ReturnType<typeof createReadStream>).destroy();
+    if (o.input !== '-') input.destroy();
   }
 }

@@ -1,0 +1,142 @@
+/**
+ * `forwardpool merge`: join the parts that `score --shard` wrote, in order, into one output that
+ * is byte for byte what the unsharded `score` writes. Written to a temporary file beside the
+ * output and renamed into place, so a failed merge leaves nothing behind.
+ *
+ * One merger per output format (MERGERS); a columnar format adds its own line.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { npyHeader, npyHeaderLength, NpyFormatError, parseNpyHeader, reservedNpyHeaderLength } from './npy.js';
+import { splitFirstRow } from './rows.js';
+import { tempPathBeside } from './temp-path.js';
+
+/** A part that does not fit with the others (a different header, dtype or width); exit code 3. */
+export class MergeError extends Error {
+  override name = 'MergeError';
+}
+
+/** Writes the parts, joined, to `tmp` (a new file); returns the rows when the format tells them. */
+export type Merger = (parts: string[], tmp: string) => Promise<{ rows?: number }>;
+
+export const MERGERS: Record<string, Merger> = {
+  csv: mergeCsv,
+  ndjson: mergeConcat,
+  npy: mergeNpy,
+};
+
+export interface MergeOptions {
+  output: string;
+  parts: string[];
+  /** Default: from the output's extension (.ndjson/.jsonl, .npy, else csv). */
+  format?: string;
+  /** Replace an existing output. */
+  force?: boolean;
+}
+
+export function mergeFormatOf(path: string): string {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
+  if (ext === '.npy') return 'npy';
+  if (ext === '.parquet') return 'parquet';
+  if (ext === '.arrow' || ext === '.feather' || ext === '.arrows') return 'arrow';
+  return 'csv';
+}
+
+/** Joins `parts` in order into `output`, atomically. Rejects with MergeError, or a file system error. */
+export async function mergeParts(o: MergeOptions): Promise<{ rows?: number }> {
+  if (o.parts.length === 0) throw new RangeError('merge: parts must name at least one file, got none');
+  const format = o.format ?? mergeFormatOf(o.output);
+  const merger = MERGERS[format];
+  if (!merger) throw new RangeError(`merge: format must be one of ${Object.keys(MERGERS).join(', ')}, got "${format}"`);
+  if (!o.force && (await stat(o.output).then(() => true, () => false))) throw new MergeError(`${o.output} exists; pass --force to replace it`);
+  for (const p of o.parts) await stat(p); // every part, before writing anything (ENOENT names it)
+  const tmp = tempPathBeside(o.output);
+  try {
+    const result = await merger(o.parts, tmp);
+    await rename(tmp, o.output);
+    return result;
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+async function* chunksOf(parts: string[], skip: (part: string, index: number) => Promise<number>): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < parts.length; i++) {
+    const start = await skip(parts[i]!, i);
+    const size = (await stat(parts[i]!)).size;
+    if (start < size) yield* createReadStream(parts[i]!, { start, highWaterMark: 1 << 20 });
+  }
+}
+
+function writeAll(tmp: string, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+  return pipeline(Readable.from(chunks), createWriteStream(tmp, { flags: 'wx' }));
+}
+
+async function readHead(path: string, length: number): Promise<Uint8Array> {
+  const fh = await open(path, 'r');
+  try {
+    const out = new Uint8Array(length);
+    const { bytesRead } = await fh.read(out, 0, length, 0);
+    return out.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function mergeConcat(parts: string[], tmp: string): Promise<{ rows?: number }> {
+  await writeAll(tmp, chunksOf(parts, async () => 0));
+  return {};
+}
+
+/** CSV parts each start with the same header row; the first is kept, the others dropped. */
+async function mergeCsv(parts: string[], tmp: string): Promise<{ rows?: number }> {
+  let header: string | undefined;
+  const headerOf = async (part: string): Promise<Uint8Array> => {
+    for (let n = 1 << 16; ; n *= 4) {
+      const bytes = await readHead(part, n);
+      const [first] = splitFirstRow(bytes);
+      if (first[first.length - 1] === 0x0a || bytes.length < n) return first;
+    }
+  };
+  await writeAll(tmp, chunksOf(parts, async (part, i) => {
+    const first = await headerOf(part);
+    const text = new TextDecoder().decode(first);
+    if (i === 0) { header = text; return 0; }
+    if (first.length === 0) return 0;
+    if (text !== header) throw new MergeError(`${part}: its header ${JSON.stringify(text.trim())} differs from the first part's ${JSON.stringify(header!.trim())}; parts of one job share the header`);
+    return first.length;
+  }));
+  return {};
+}
+
+/** .npy parts: one header (the same reserved size `score` writes) with the sum of the rows, then every part's data. */
+async function mergeNpy(parts: string[], tmp: string): Promise<{ rows?: number }> {
+  const heads: ReturnType<typeof parseNpyHeader>[] = [];
+  for (const part of parts) {
+    try {
+      const prefix = await readHead(part, 12);
+      heads.push(parseNpyHeader(await readHead(part, npyHeaderLength(prefix))));
+    } catch (e) {
+      if (e instanceof NpyFormatError) throw new MergeError(`${part}: ${e.message}`);
+      throw e;
+    }
+  }
+  const first = heads[0]!;
+  heads.forEach((h, i) => {
+    if (h.dtype !== first.dtype || h.cols !== first.cols) {
+      throw new MergeError(`${parts[i]}: holds ${h.cols} ${h.dtype} columns but ${parts[0]} holds ${first.cols} ${first.dtype}; parts of one job share the shape`);
+    }
+  });
+  const rows = heads.reduce((n, h) => n + h.rows, 0);
+  const header = npyHeader(first.dtype, rows, first.cols, reservedNpyHeaderLength(first.dtype, first.cols));
+  await writeAll(tmp, (async function* () {
+    yield header;
+    yield* chunksOf(parts, async (_, i) => heads[i]!.dataOffset);
+  })());
+  return { rows };
+}
