@@ -1,10 +1,12 @@
 /** `forwardpool score`: a model and a data file in (CSV/TSV, NDJSON, .npy, raw float32), scored rows out, in input order. */
 import { availableParallelism } from 'node:os';
-import { stat } from 'node:fs/promises';
-import { extname } from 'node:path';
 import { loadModel } from '../model/load.js';
+import type { Compression } from '../io/detect.js';
 import { ColumnError, type InputFormat, type MissingRule, type OutputFormat } from '../io/score-job.js';
 import { BadDataError, scoreFile, ScoreUsageError, startScorePool } from '../io/pipeline.js';
+import { formatChoices, INPUT_FORMATS, inputSpecOfName, OUTPUT_FORMATS, outputSpecOfName, parseFormatValue, TEXT_FORMATS, type FormatSpec } from '../io/detect.js';
+import { openSource, type OpenedInput } from '../io/source.js';
+import { inputNote } from './input-note.js';
 import { isDecimal } from '../io/numbers.js';
 import { parse, UsageError } from './usage.js';
 import { KERNEL_CHOICES } from '../kernels/select.js';
@@ -45,26 +47,19 @@ export function missingOption(value: unknown): { missing: MissingRule; missingVa
   throw new UsageError(`score: --missing must be a number (the value to use), nan or skip, got "${String(value)}"`);
 }
 
-/** The input format a file name implies (the default for --input-format). */
-export function inputFormatOf(path: string): InputFormat {
-  const ext = extname(path).toLowerCase();
-  if (ext === '.tsv' || ext === '.tab') return 'tsv';
-  if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
-  if (ext === '.npy') return 'npy';
-  if (ext === '.f32' || ext === '.bin') return 'f32';
-  return 'csv';
-}
-
-/** The output format a file name implies (the default for --output-format). */
-export function outputFormatOf(path: string): OutputFormat {
-  const ext = extname(path).toLowerCase();
-  if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
-  if (ext === '.npy') return 'npy';
-  return 'csv';
+/**
+ * A format option's value (`csv`, `csv.gz`, ...) over what the file name says; a plain format
+ * keeps the name's compression. Undefined parts are left to the content (input) or defaults.
+ */
+function formatOption<F extends string>(value: unknown, formats: readonly F[], option: string, named: FormatSpec<F>): FormatSpec<F> {
+  if (value === undefined) return named;
+  const spec = parseFormatValue(String(value), formats);
+  if (!spec) throw new UsageError(`score: ${option} must be one of ${formatChoices(formats, (f) => TEXT_FORMATS.has(f))}, got "${String(value)}"`);
+  return { format: spec.format, compression: spec.compression ?? named.compression };
 }
 
 /** Usage rules that tie the formats to the other options; each message says why. */
-export function checkFormatOptions(v: Record<string, string | boolean | undefined>, inputFormat: InputFormat, outputFormat: OutputFormat, output: string): void {
+export function checkFormatOptions(v: Record<string, string | boolean | undefined>, inputFormat: InputFormat, outputFormat: OutputFormat, output: string, outputCompression: Compression = 'none'): void {
   const text = inputFormat === 'csv' || inputFormat === 'tsv';
   const binary = inputFormat === 'npy' || inputFormat === 'f32';
   if (inputFormat === 'f32' && v.columns === undefined) {
@@ -80,6 +75,7 @@ export function checkFormatOptions(v: Record<string, string | boolean | undefine
     throw new UsageError(`score: --id and --keep copy text columns through, but ${inputFormat} input holds only numbers; expected csv, tsv or ndjson input, got --input-format ${inputFormat}`);
   }
   if (outputFormat === 'npy') {
+    if (outputCompression !== 'none') throw new UsageError(`score: npy output cannot be compressed (its header is rewritten in place at the end); expected --output <file.npy>, got ${output === '-' ? `--output-format npy.${outputCompression === 'gzip' ? 'gz' : 'br'}` : `"${output}"`}`);
     if (output === '-') throw new UsageError('score: npy output cannot go to stdout: its header holds the row count, written at the end; expected --output <file.npy>, got "-"');
     if (v.emit === 'label') throw new UsageError('score: --emit label cannot be written as npy: an .npy file holds the output units as numbers, not labels; expected --emit probs or all, got label');
     if (v.id !== undefined || v.keep !== undefined) throw new UsageError('score: --id and --keep cannot be written as npy: an .npy file holds only the output units; expected csv or ndjson output, got npy');
@@ -130,11 +126,13 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
   if (typeof v.input !== 'string') throw new UsageError('score: --input <file|-> is required');
   const input = v.input;
   const output = typeof v.output === 'string' ? v.output : '-';
-  const inputFormat = oneOf(v['input-format'], ['csv', 'tsv', 'ndjson', 'npy', 'f32'] as const, '--input-format', inputFormatOf(input));
-  const outputFormat = oneOf(v['output-format'], ['csv', 'ndjson', 'npy'] as const, '--output-format', outputFormatOf(output));
-  checkFormatOptions(v, inputFormat, outputFormat, output);
+  // Formats and compressions: the option, else the name, else (input) the first bytes.
+  const inSpec = formatOption(v['input-format'], INPUT_FORMATS, '--input-format', inputSpecOfName(input));
+  const outSpec = formatOption(v['output-format'], OUTPUT_FORMATS, '--output-format', outputSpecOfName(output));
+  const outputFormat = outSpec.format ?? 'csv', outputCompression = outSpec.compression ?? 'none';
+  if (inSpec.format) checkFormatOptions(v, inSpec.format, outputFormat, output, outputCompression);
   const columns = positiveInt(v.columns, '--columns');
-  let delimiter = inputFormat === 'tsv' ? '\t' : ',';
+  let delimiter = inSpec.format === 'tsv' ? '\t' : ',';
   if (typeof v.delimiter === 'string') {
     const d = v.delimiter === '\\t' || v.delimiter === 'tab' ? '\t' : v.delimiter;
     if (d.length !== 1 || d === '"' || d === '\n' || d === '\r') throw new UsageError(`score: --delimiter must be one character other than a quote or a line break, got "${v.delimiter}"`);
@@ -149,25 +147,34 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
   const chunkRows = positiveInt(v['chunk-rows'], '--chunk-rows');
   const emit = oneOf(v.emit, ['all', 'probs', 'label'] as const, '--emit', 'all');
   const showProgress = !v.quiet && (v.progress === true || process.stderr.isTTY === true);
-  const totalBytes = showProgress && input !== '-' ? (await stat(input)).size : undefined;
   // Workers boot while the model and the input's head are read; scoreFile takes the pool over.
   const kernel = oneOf(v.kernel, KERNEL_CHOICES, '--kernel', 'auto');
   if (kernel === 'auto' || kernel === 'wasm-fma') enableRelaxedSimd();
   const pool = startScorePool(threads, kernel);
-  let model;
+  let model, opened: OpenedInput | undefined;
   try {
+    // A stream's first bytes are read here when its name does not say what it holds.
+    opened = await openSource(input, inSpec);
+    if (!inSpec.format) checkFormatOptions(v, opened.format, outputFormat, output, outputCompression);
     model = await loadModel(v.model);
   } catch (e) {
+    await opened?.close();
     await pool.destroy();
+    if (e instanceof BadDataError) {
+      process.stderr.write(`forwardpool: ${e.message}\n`);
+      return 3;
+    }
     throw e;
   }
+  const inputFormat = opened.format;
+  const totalBytes = opened.compression === 'none' ? opened.file.size : undefined;
   // Progress and summaries go to stderr only: stdout may be the scored output itself.
   // cli-progress (~20 ms to load) only when a bar is drawn.
   const progress = showProgress ? (await import('./progress.js')).startProgress(process.stderr, totalBytes) : undefined;
   try {
     const summary = await scoreFile({
       pool,
-      model, input, output, inputFormat, outputFormat, delimiter, header: v['no-header'] !== true, columns,
+      model, input, output, inputFormat, outputFormat, outputCompression, opened, delimiter, header: v['no-header'] !== true, columns,
       features: v.features as string | undefined, id: v.id as string | undefined, keep: v.keep as string | undefined,
       emit, threshold, threads, chunkRows, onError, missing, missingValue,
       rejects: v.rejects as string | undefined, force: v.force === true, signal,
@@ -175,10 +182,10 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
     });
     progress?.stop(true);
     if (v.json) {
-      const line = `${JSON.stringify({ rows: summary.rows, rejected: summary.rejected, seconds: summary.seconds, rowsPerSec: summary.rowsPerSec, threads: summary.threads })}\n`;
+      const line = `${JSON.stringify({ rows: summary.rows, rejected: summary.rejected, seconds: summary.seconds, rowsPerSec: summary.rowsPerSec, threads: summary.threads, input: summary.input })}\n`;
       (output === '-' ? process.stderr : process.stdout).write(line);
     } else if (!v.quiet) {
-      process.stderr.write(`scored ${summary.rows.toLocaleString('en-US')} rows${summary.rejected ? ` (${summary.rejected.toLocaleString('en-US')} rejected)` : ''} in ${summary.seconds.toFixed(2)} s, ${Math.round(summary.rowsPerSec).toLocaleString('en-US')} rows/s on ${threads} threads (${model})\n`);
+      process.stderr.write(`scored ${summary.rows.toLocaleString('en-US')} rows${summary.rejected ? ` (${summary.rejected.toLocaleString('en-US')} rejected)` : ''} in ${summary.seconds.toFixed(2)} s, ${Math.round(summary.rowsPerSec).toLocaleString('en-US')} rows/s on ${threads} threads (${model})${inputNote(summary)}\n`);
     }
     return 0;
   } catch (e) {

@@ -6,11 +6,10 @@
  * blocks in flight.
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { open, realpath, rename, rm, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { tempPathBeside } from './temp-path.js';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import type { Piscina } from 'piscina';
 import { createPool } from '../engine/pool.js';
 import { kernelModelOf, type Model } from '../model/model.js';
@@ -21,6 +20,9 @@ import { RecordCutter, RowTooLongError, splitRecords, splitRows, type RowBlock }
 import type { ChunkOutput, RowProblem } from './score-chunk.js';
 import { csvField } from './score-chunk.js';
 import { outputColumns, planJob, type Emit, type InputFormat, type MissingRule, type OutputFormat, type ScoreJob } from './score-job.js';
+import { compressTarget } from './compress.js';
+import type { Compression } from './detect.js';
+import { openSource, type InputStats, type OpenedInput } from './source.js';
 
 export { BadDataError } from './input.js';
 
@@ -30,6 +32,12 @@ export interface ScoreFileOptions {
   output: string; // path or '-'
   inputFormat: InputFormat;
   outputFormat: OutputFormat;
+  /** Input compression; undefined: from the name, else the magic bytes (gzip), else none. */
+  inputCompression?: Compression;
+  /** Output compression (text formats); default none. */
+  outputCompression?: Compression;
+  /** The input already opened by the caller (openSource); its format wins over inputFormat. */
+  opened?: OpenedInput;
   delimiter: string;
   header: boolean;
   /** Raw float32 input: values per row. */
@@ -55,7 +63,7 @@ export interface ScoreFileOptions {
   onProgress?: (p: { rows: number; bytes: number; totalBytes: number | undefined }) => void;
 }
 
-export interface ScoreSummary { rows: number; rejected: number; seconds: number; rowsPerSec: number; threads: number; bytes: number }
+export interface ScoreSummary { rows: number; rejected: number; seconds: number; rowsPerSec: number; threads: number; bytes: number; input: InputStats }
 
 /** A usage problem found while setting up (existing output, output = input, ...; exit code 2). */
 export class ScoreUsageError extends Error { override name = 'ScoreUsageError'; }
@@ -115,26 +123,27 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
 
 async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSummary> {
   const started = performance.now();
-  const source = o.input === '-' ? 'stdin' : basename(o.input);
-  const inputReal = o.input === '-' ? undefined : await realpath(o.input);
-  const totalBytes = o.input === '-' ? undefined : (await stat(o.input)).size;
-  const input: Readable = o.input === '-' ? process.stdin : createReadStream(o.input, { highWaterMark: 1 << 20 });
-  const out = await openTarget(o.output, o.force, inputReal, 'output');
-  const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
-  const binaryInput = o.inputFormat === 'npy' || o.inputFormat === 'f32';
-  const src = new ChunkSource(source, iterator, !binaryInput, o.signal);
+  // Regular files, stdin, pipes and process substitutions alike are read as one stream (source.ts).
+  const opened = o.opened ?? await openSource(o.input, { format: o.inputFormat, compression: o.inputCompression });
+  const { source, format: inputFormat } = opened;
+  const inputReal = opened.file.realPath;
+  const totalBytes = opened.compression === 'none' ? opened.file.size : undefined;
+  let out: Target | undefined;
+  const binaryInput = inputFormat === 'npy' || inputFormat === 'f32';
+  const src = new ChunkSource(source, opened.chunks, !binaryInput, o.signal);
   let rejects: Target | undefined;
   try {
+    const target = out = compressTarget(await openTarget(o.output, o.force, inputReal, 'output'), o.outputCompression ?? 'none');
     rejects = o.rejects ? await openTarget(o.rejects, o.force, inputReal, 'rejects file') : undefined;
-    const layout = await openInput(src, { format: o.inputFormat, delimiter: o.delimiter, header: o.header, columns: o.columns, totalBytes, maxRowBytes: o.maxRowBytes });
+    const layout = await openInput(src, { format: inputFormat, delimiter: o.delimiter, header: o.header, columns: o.columns, totalBytes, maxRowBytes: o.maxRowBytes });
     const job: ScoreJob = planJob(o.model, {
       reader: layout.reader, delimiter: o.delimiter, ndjsonShape: layout.ndjsonShape, sourceDtype: layout.sourceDtype,
       names: layout.names, features: o.features, id: o.id, keep: o.keep, output: o.outputFormat, emit: o.emit,
       threshold: o.threshold, onError: o.onError, missing: o.missing, missingValue: o.missingValue, source,
     });
     const npyHead = o.outputFormat === 'npy' ? reservedNpyHeaderLength(o.model.dtype, o.model.outputs) : 0;
-    if (o.outputFormat === 'csv') await write(out.stream, `${outputColumns(job).map((c) => csvField(c, ',')).join(',')}\n`);
-    if (npyHead > 0) await write(out.stream, new Uint8Array(npyHead)); // rewritten at the end, once the row count is known
+    if (o.outputFormat === 'csv') await write(target.stream, `${outputColumns(job).map((c) => csvField(c, ',')).join(',')}\n`);
+    if (npyHead > 0) await write(target.stream, new Uint8Array(npyHead)); // rewritten at the end, once the row count is known
     if (rejects) await write(rejects.stream, 'line,column,reason,row\n');
 
     const setup = { id: randomUUID(), model: kernelModelOf(o.model), job }; // sent with every task; weights are shared memory
@@ -151,7 +160,7 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
       bytesDone += next.size;
       if (res.failed) { failure ??= new BadDataError(source, fileLine(res.problems[0]!)); return; }
       if (failure) return;
-      if (res.bytes.length > 0) await write(out.stream, res.bytes);
+      if (res.bytes.length > 0) await write(target.stream, res.bytes);
       rows += res.rows;
       for (const problem of res.problems) {
         const p = fileLine(problem);
@@ -207,15 +216,14 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
       throw new BadDataError(source, { line: 0, column: 0, message: 'the input ends inside a quoted field', text: '' });
     }
     await rejects?.commit();
-    await out.commit(npyHead > 0 ? npyHeader(o.model.dtype, rows, o.model.outputs, npyHead) : undefined);
+    await target.commit(npyHead > 0 ? npyHeader(o.model.dtype, rows, o.model.outputs, npyHead) : undefined);
     const seconds = (performance.now() - started) / 1000;
-    return { rows, rejected, seconds, rowsPerSec: rows / seconds, threads: o.threads, bytes: src.bytesRead };
+    return { rows, rejected, seconds, rowsPerSec: rows / seconds, threads: o.threads, bytes: src.bytesRead, input: opened.stats };
   } catch (e) {
-    await out.discard();
+    await out?.discard();
     await rejects?.discard();
     throw e;
   } finally {
-    await iterator.return?.(); // stops reading (and releases stdin) when the run ends early
-    if (o.input !== '-') (input as ReturnType<typeof createReadStream>).destroy();
+    await opened.close(); // stops reading (and releases stdin) when the run ends early
   }
 }
