@@ -4,7 +4,7 @@ import { loadModel } from '../model/load.js';
 import type { Compression } from '../io/detect.js';
 import { ColumnError, type InputFormat, type MissingRule, type OutputFormat } from '../io/score-job.js';
 import { BadDataError, scoreFile, ScoreUsageError, startScorePool } from '../io/pipeline.js';
-import { formatChoices, INPUT_FORMATS, inputSpecOfName, OUTPUT_FORMATS, outputSpecOfName, parseFormatValue, TEXT_FORMATS, type FormatSpec } from '../io/detect.js';
+import { formatChoices, INPUT_FORMATS, inputSpecOfName, OUTPUT_FORMATS, outputSpecOfName, parseFormatValue, type FormatSpec } from '../io/detect.js';
 import { openSource, type OpenedInput } from '../io/source.js';
 import { inputNote } from './input-note.js';
 import { isDecimal } from '../io/numbers.js';
@@ -54,7 +54,10 @@ export function missingOption(value: unknown): { missing: MissingRule; missingVa
 function formatOption<F extends string>(value: unknown, formats: readonly F[], option: string, named: FormatSpec<F>): FormatSpec<F> {
   if (value === undefined) return named;
   const spec = parseFormatValue(String(value), formats);
-  if (!spec) throw new UsageError(`score: ${option} must be one of ${formatChoices(formats, (f) => TEXT_FORMATS.has(f))}, got "${String(value)}"`);
+  if (!spec) {
+    const [choices, note] = formatChoices(formats);
+    throw new UsageError(`score: ${option} must be one of ${choices}, got "${String(value)}" (${note})`);
+  }
   return { format: spec.format, compression: spec.compression ?? named.compression };
 }
 
@@ -85,13 +88,16 @@ export function checkFormatOptions(v: Record<string, string | boolean | undefine
 export const SCORE_HELP = `forwardpool score: score a data file with a model, rows out in input order
 
   --model <file>            ONNX, TF.js layers model.json, or forwardpool's native format
-  --input <file|->          - reads stdin
+  --input <file|->          - reads stdin; pipes, /dev/stdin and <(cmd) are read as streams
   --output <file|->         default - (stdout); written to a temporary file, renamed on success
   --input-format <f>        csv | tsv | ndjson | npy | f32 (default from the extension:
-                            .tsv .tab .ndjson .jsonl .npy .f32 .bin; else csv)
+                            .tsv .tab .ndjson .jsonl .npy .f32 .bin; else from the first bytes,
+                            else csv); csv.gz, tsv.br, ... for compressed text (default: .gz/.br
+                            names, or gzip's magic bytes)
   --columns N               values per row of raw float32 (f32) input; required there
-  --output-format <f>       csv | ndjson | npy (default from the extension; npy holds only the
-                            output units, shape (rows, units), and needs a file)
+  --output-format <f>       csv | ndjson | npy, csv.gz, ndjson.br, ... (default from the
+                            extension; npy holds only the output units, shape (rows, units),
+                            and needs a file)
   --features <cols>         names or 1-based ranges, e.g. age,fare or 2-33 (binary input and
                             NDJSON arrays: columns c1..cN); default: the model's input names,
                             else every column but --id/--keep

@@ -85,14 +85,10 @@ export function parseFormatValue<F extends string>(value: string, formats: reado
   return { format: format as F, compression };
 }
 
-/** The choices a format option accepts, for its usage message. */
-export function formatChoices(formats: readonly string[], compressible: (f: string) => boolean): string {
-  const out: string[] = [];
-  for (const f of formats) {
-    out.push(f);
-    if (compressible(f)) for (const s of Object.values(SUFFIX_OF)) out.push(`${f}.${s}`);
-  }
-  return out.join(', ');
+/** What a format option accepts, for its usage message: ["csv, tsv, ...", "csv, tsv and ndjson may end in .gz or .br"]. */
+export function formatChoices(formats: readonly string[]): [string, string] {
+  const text = formats.filter((f) => TEXT_FORMATS.has(f));
+  return [formats.join(', '), `${text.slice(0, -1).join(', ')} and ${text[text.length - 1]} may end in ${Object.values(SUFFIX_OF).map((s) => `.${s}`).join(' or ')}`];
 }
 
 /** An input path as found on disk, before any byte of it is consumed. */

@@ -65,6 +65,24 @@ async function peek(it: AsyncIterator<Uint8Array>): Promise<{ head: Uint8Array; 
   };
 }
 
+/** This process's file descriptor that `path` names (/dev/stdin, /dev/fd/N, /proc/self/fd/N), if any. */
+function ownDescriptor(path: string): number | undefined {
+  if (path === '-' || path === '/dev/stdin') return 0;
+  const m = /^\/(?:dev|proc\/self)\/fd\/(\d+)$/.exec(path);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * The input's bytes. A descriptor this process already holds is read through it, not reopened
+ * by name: reopening /dev/stdin fails for a socket (ENXIO; Node's own child pipes are sockets).
+ */
+function openRaw(path: string): Readable {
+  const fd = ownDescriptor(path);
+  if (fd === 0) return process.stdin;
+  if (fd !== undefined) return createReadStream('', { fd, highWaterMark: 1 << 20, autoClose: true });
+  return createReadStream(path, { highWaterMark: 1 << 20 });
+}
+
 /**
  * Opens `path` ('-' = stdin). `spec` holds what the option or the name said; the rest comes from
  * the magic bytes, else csv and no compression. Raw float32 (f32) has no signature and is never
@@ -73,7 +91,7 @@ async function peek(it: AsyncIterator<Uint8Array>): Promise<{ head: Uint8Array; 
 export async function openSource(path: string, spec: FormatSpec<InputFormat>, known?: InputFile): Promise<OpenedInput> {
   const file = known ?? await inspectInputFile(path);
   const source = path === '-' ? 'stdin' : basename(path);
-  const raw: Readable = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
+  const raw = openRaw(path);
   const stats: InputStats = { compression: 'none', fileBytes: 0, bytes: 0, waitMs: 0 };
   let rawIt = raw[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
   let magic = file.magic;
@@ -105,6 +123,7 @@ export async function openSource(path: string, spec: FormatSpec<InputFormat>, kn
     z = decompressor(compression);
     const feed = Readable.from({ [Symbol.asyncIterator]: () => counted }, { objectMode: false });
     pipeline(feed, z, () => {}); // errors surface through z's iterator
+    z.on('error', () => {}); // ... also one that comes after the iterator has been returned
     const zIt = z[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
     const what = compression === 'gzip' ? 'gzip' : 'brotli';
     it = {
@@ -147,7 +166,7 @@ export async function openSource(path: string, spec: FormatSpec<InputFormat>, kn
       closed = true;
       await timed.return?.().catch(() => {});
       z?.destroy();
-      if (path !== '-') raw.destroy();
+      if (raw !== process.stdin) raw.destroy();
     },
   };
 }
