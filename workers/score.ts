@@ -4,7 +4,9 @@
  * are known (so workers boot while the calling thread reads them); every task carries the model
  * and job, which a worker takes once per job id.
  */
-import { workerData } from 'piscina';
+// piscina hands a worker its workerData as worker_threads' own; importing it from 'piscina'
+// would load the whole pool package (~20 modules) into every worker.
+import { workerData } from 'node:worker_threads';
 import type { KernelModel } from '../src/kernels/forward.js';
 import { makeRowsFn, type KernelName, type RowsFn } from '../src/kernels/select.js';
 import { scoreChunk, type ChunkOutput } from '../src/io/score-chunk.js';

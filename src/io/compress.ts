@@ -2,9 +2,9 @@
  * gzip and brotli for text inputs and outputs, with node:zlib. Its streams do the (de)compression
  * on libuv's thread pool, not on the calling thread, so it overlaps the reading, cutting and
  * writing there and the scoring in the workers; what it still costs the run shows as the
- * calling thread's wait for input (InputStats.waitMs, in the score summary).
+ * calling thread's wait for input (InputStats.waitMs, in the score summary). node:zlib is
+ * loaded only when a run needs it.
  */
-import { constants, createBrotliCompress, createBrotliDecompress, createGunzip, createGzip } from 'node:zlib';
 import type { Transform, Writable } from 'node:stream';
 import type { Compression } from './detect.js';
 
@@ -14,7 +14,8 @@ const CHUNK = 1 << 18;
 const AHEAD = 8 << 20;
 
 /** A decompressing stream (multi-member gzip, as `cat a.gz b.gz` makes, reads as one). */
-export function decompressor(c: Exclude<Compression, 'none'>): Transform {
+export async function decompressor(c: Exclude<Compression, 'none'>): Promise<Transform> {
+  const { createBrotliDecompress, createGunzip } = await import('node:zlib');
   const o = { chunkSize: CHUNK, readableHighWaterMark: AHEAD };
   return c === 'gzip' ? createGunzip(o) : createBrotliDecompress(o);
 }
@@ -23,7 +24,8 @@ export function decompressor(c: Exclude<Compression, 'none'>): Transform {
  * A compressing stream: gzip at zlib's default level (6); brotli at quality 5 in text mode
  * (brotli's default, 11, runs at about 1 MB/s, far below the rate rows are scored).
  */
-export function compressor(c: Exclude<Compression, 'none'>): Transform {
+export async function compressor(c: Exclude<Compression, 'none'>): Promise<Transform> {
+  const { constants, createBrotliCompress, createGzip } = await import('node:zlib');
   if (c === 'gzip') return createGzip({ chunkSize: 1 << 16 });
   return createBrotliCompress({
     chunkSize: 1 << 16,
@@ -39,9 +41,9 @@ export interface OutputTarget { stream: Writable; commit(head?: Uint8Array): Pro
  * compressed. Commit flushes the compressor, then commits the target (no head rewrite: a
  * compressed output cannot be patched in place, so .npy output is never compressed).
  */
-export function compressTarget(target: OutputTarget, c: Compression): OutputTarget {
+export async function compressTarget(target: OutputTarget, c: Compression): Promise<OutputTarget> {
   if (c === 'none') return target;
-  const z = compressor(c);
+  const z = await compressor(c);
   // The target is ended by its own commit (stdout is never ended).
   z.pipe(target.stream, { end: false });
   let failure: Error | undefined;

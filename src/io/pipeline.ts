@@ -5,7 +5,6 @@
  * results; parsing, the forward pass and formatting run in the pool. Memory is bounded by the
  * blocks in flight.
  */
-import { randomUUID } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { tempPathBeside } from './temp-path.js';
@@ -112,6 +111,10 @@ export function startScorePool(threads: number, kernel: KernelChoice = 'auto'): 
   return createPool('score', { kernel: resolveKernel(kernel) }, { threads, idleTimeout: 60_000 });
 }
 
+let jobs = 0;
+/** An id for a job's setup, unique within this process (workers cache the setup by it); node:crypto is not loaded for it. */
+const jobId = () => `${process.pid}.${Date.now()}.${++jobs}`;
+
 export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
   const pool = o.pool ?? startScorePool(o.threads, o.kernel);
   try {
@@ -133,7 +136,7 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
   const src = new ChunkSource(source, opened.chunks, !binaryInput, o.signal);
   let rejects: Target | undefined;
   try {
-    const target = out = compressTarget(await openTarget(o.output, o.force, inputReal, 'output'), o.outputCompression ?? 'none');
+    const target = out = await compressTarget(await openTarget(o.output, o.force, inputReal, 'output'), o.outputCompression ?? 'none');
     rejects = o.rejects ? await openTarget(o.rejects, o.force, inputReal, 'rejects file') : undefined;
     const layout = await openInput(src, { format: inputFormat, delimiter: o.delimiter, header: o.header, columns: o.columns, totalBytes, maxRowBytes: o.maxRowBytes });
     const job: ScoreJob = planJob(o.model, {
@@ -146,7 +149,7 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
     if (npyHead > 0) await write(target.stream, new Uint8Array(npyHead)); // rewritten at the end, once the row count is known
     if (rejects) await write(rejects.stream, 'line,column,reason,row\n');
 
-    const setup = { id: randomUUID(), model: kernelModelOf(o.model), job }; // sent with every task; weights are shared memory
+    const setup = { id: jobId(), model: kernelModelOf(o.model), job }; // sent with every task; weights are shared memory
     const maxInFlight = o.threads * 3;
     const inFlight: Array<{ result: Promise<ChunkOutput>; size: number }> = [];
     let rows = 0, rejected = 0, bytesDone = 0;

@@ -118,9 +118,9 @@ export async function openSource(path: string, spec: FormatSpec<InputFormat>, kn
     return: async () => rawIt.return?.() ?? { done: true, value: undefined },
   };
   let it = counted;
-  let z: ReturnType<typeof decompressor> | undefined;
+  let z: Awaited<ReturnType<typeof decompressor>> | undefined;
   if (compression !== 'none') {
-    z = decompressor(compression);
+    z = await decompressor(compression);
     const feed = Readable.from({ [Symbol.asyncIterator]: () => counted }, { objectMode: false });
     pipeline(feed, z, () => {}); // errors surface through z's iterator
     z.on('error', () => {}); // ... also one that comes after the iterator has been returned
