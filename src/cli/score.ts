@@ -11,6 +11,7 @@ import { isDecimal } from '../io/numbers.js';
 import { parse, UsageError } from './usage.js';
 import { KERNEL_CHOICES } from '../kernels/select.js';
 import { enableRelaxedSimd } from './relaxed-simd.js';
+import { takeEarlyPool } from './early-pool.js';
 
 const OPTIONS = {
   model: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' },
@@ -156,7 +157,7 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
   // Workers boot while the model and the input's head are read; scoreFile takes the pool over.
   const kernel = oneOf(v.kernel, KERNEL_CHOICES, '--kernel', 'auto');
   if (kernel === 'auto' || kernel === 'wasm-fma') enableRelaxedSimd();
-  const pool = startScorePool(threads, kernel);
+  const pool = takeEarlyPool(threads, kernel) ?? startScorePool(threads, kernel);
   let model, opened: OpenedInput | undefined;
   try {
     // A stream's first bytes are read here when its name does not say what it holds.
