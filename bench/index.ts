@@ -9,6 +9,7 @@ import { createEngine, type DType } from '../src/index.js';
 import { titanicModel } from '../examples/models.js';
 import { chartSvg } from './chart.js';
 import { cliSuite } from './cli-suite.js';
+import { shortNumberSuite } from './cli-short.js';
 import { kernelWasmSuite } from './kernel-wasm.js';
 import { peersSuite } from './peers-suite.js';
 import { fmt, measure, mlp, randomMatrix } from './util.js';
@@ -136,6 +137,7 @@ if (SUITES.has('latency')) await latencySuite();
 if (SUITES.has('startup')) await startupSuite();
 if (SUITES.has('peers')) results.peers = await peersSuite(say, QUICK);
 if (SUITES.has('cli')) results.cli = await cliSuite(say, QUICK);
+else if (SUITES.has('cli-short')) results.cliShort = await shortNumberSuite(say, QUICK); // part of 'cli'; alone for quick checks
 say(`Total bench time: ${fmt((performance.now() - t0) / 1000, 1)} s`);
 results.date = date;
 results.machine = machine;
