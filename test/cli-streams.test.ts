@@ -105,6 +105,19 @@ describe.skipIf(!built)('score: compressed input', () => {
   });
 });
 
+describe.skipIf(!built)('score: format from the magic bytes', () => {
+  it('.npy by its \\x93NUMPY signature: a name without extension, stdin, and inside gzip', async () => {
+    const header = "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }";
+    const h = `${header}${' '.repeat(128 - 10 - header.length - 1)}\n`;
+    const npy = Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0, h.length, 0]), Buffer.from(h), Buffer.from(new Float64Array([1, 2, 3, -1, 0.5, 0]).buffer)]);
+    for (const [input, stdin] of [[await file('matrix', npy), undefined], ['-', npy], [await file('matrix-gz', gzipSync(npy)), undefined], ['-', gzipSync(npy)]] as const) {
+      const r = cli(['score', '--model', linearPath, '--input', input, '--quiet'], stdin);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.text).toBe('y0\n1\n8\n2\n');
+    }
+  });
+});
+
 describe.skipIf(!built)('score: compressed output, round trips', () => {
   it('gzip out by name, read back by name and by content: the same rows as plain CSV', async () => {
     const gzOut = join(dir, 'out.csv.gz');
