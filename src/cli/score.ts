@@ -160,10 +160,10 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
   const pool = takeEarlyPool(threads, kernel) ?? startScorePool(threads, kernel);
   let model, opened: OpenedInput | undefined;
   try {
+    model = await loadModel(v.model); // first: a bad model fails at once, without waiting for a pipe's first bytes
     // A stream's first bytes are read here when its name does not say what it holds.
     opened = await openSource(input, inSpec);
     if (!inSpec.format) checkFormatOptions(v, opened.format, outputFormat, output, outputCompression);
-    model = await loadModel(v.model);
   } catch (e) {
     await opened?.close();
     await pool.destroy();
