@@ -15,6 +15,7 @@ import { toOnnx } from './onnx-export.js';
 import { writeCsv } from './csv-data.js';
 import { queueSuite } from './queue-suite.js';
 import { mlp } from './util.js';
+import { shortNumberSuite } from './cli-short.js';
 
 const BIN = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../src/cli/main.js' : '../dist/src/cli/main.js', import.meta.url));
 const BASELINE = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? './baseline/ort-csv.js' : '../dist/bench/baseline/ort-csv.js', import.meta.url));
@@ -83,6 +84,9 @@ export async function cliSuite(say: (s?: string) => void, quick: boolean): Promi
     // process of its own: run after the other suites in this one, our parser read 1.64 s instead
     // of 0.60 s (its call sites had gone megamorphic), which would misstate it.
     result.parsers = await parseCompareInChild(say, quick);
+    // Short fields, where fixed costs weigh most, and gzipped text (bench/cli-short.ts).
+    await rm(csv, { force: true });
+    result.short = await shortNumberSuite(say, quick);
     if (!quick && process.env.BENCH_BIG !== '0') {
       const big = join(dir, 'big.csv');
       const bigSize = await writeCsv(big, 3_400_000, 32, 10);

@@ -25,3 +25,27 @@ export async function writeCsv(path: string, rows: number, cols: number, seed: n
   await once(out, 'finish');
   return (await stat(path)).size;
 }
+
+/**
+ * Short numbers, as real files mostly hold them: an id column and `cols` values in [-2, 2) with
+ * `decimals` digits after the point (`-0.123456`, `1.25`), printed as toFixed prints them.
+ */
+export async function writeShortCsv(path: string, rows: number, cols: number, decimals: number, seed: number): Promise<number> {
+  const r = rng(seed);
+  const out = createWriteStream(path, { highWaterMark: 1 << 20 });
+  out.write(`${['id', ...Array.from({ length: cols }, (_, j) => `f${j}`)].join(',')}\n`);
+  let chunk = '';
+  for (let i = 0; i < rows; i++) {
+    let line = `row${i}`;
+    for (let j = 0; j < cols; j++) line += `,${(r() * 4 - 2).toFixed(decimals)}`;
+    chunk += `${line}\n`;
+    if (chunk.length > 1 << 20) {
+      if (!out.write(chunk)) await once(out, 'drain');
+      chunk = '';
+    }
+  }
+  if (chunk) out.write(chunk);
+  out.end();
+  await once(out, 'finish');
+  return (await stat(path)).size;
+}

@@ -9,6 +9,7 @@ import { createEngine, type DType } from '../src/index.js';
 import { titanicModel } from '../examples/models.js';
 import { chartSvg } from './chart.js';
 import { cliSuite } from './cli-suite.js';
+import { shortNumberSuite } from './cli-short.js';
 import { kernelWasmSuite } from './kernel-wasm.js';
 import { peersSuite } from './peers-suite.js';
 import { realModelsSuite } from './real-models-suite.js';
@@ -140,6 +141,7 @@ if (SUITES.has('peers')) results.peers = await peersSuite(say, QUICK);
 if (SUITES.has('cli')) results.cli = await cliSuite(say, QUICK);
 if (SUITES.has('real')) results.real = await realModelsSuite(say, QUICK);
 if (SUITES.has('ort')) results.ort = await ortSuite(say, QUICK);
+else if (SUITES.has('cli-short')) results.cliShort = await shortNumberSuite(say, QUICK); // part of 'cli'; alone for quick checks
 say(`Total bench time: ${fmt((performance.now() - t0) / 1000, 1)} s`);
 results.date = date;
 results.machine = machine;

@@ -3,7 +3,9 @@
  * The model's packed weights arrive once, in workerData, as a SharedArrayBuffer; the plan
  * (views and scratch buffers) is built once per model id and reused by every task.
  */
-import { workerData } from 'piscina';
+// piscina hands a worker its workerData as worker_threads' own; importing it from 'piscina'
+// would load the whole pool package (~20 modules) into every worker.
+import { workerData } from 'node:worker_threads';
 import { makeRowsFn, type RowsFn } from '../src/kernels/select.js';
 import type { ChunkResult, ChunkTask, PoolWorkerData } from '../src/engine/task.js';
 import { arrayOf } from '../src/types.js';

@@ -4,14 +4,18 @@
  * are known (so workers boot while the calling thread reads them); every task carries the model
  * and job, which a worker takes once per job id.
  */
-import { workerData } from 'piscina';
+// piscina hands a worker its workerData as worker_threads' own; importing it from 'piscina'
+// would load the whole pool package (~20 modules) into every worker.
+import { workerData } from 'node:worker_threads';
 import type { KernelModel } from '../src/kernels/forward.js';
-import { makeRowsFn, type KernelName, type RowsFn } from '../src/kernels/select.js';
+import { makeRowsFn, resolveKernel, type KernelChoice, type RowsFn } from '../src/kernels/select.js';
 import { scoreChunk, type ChunkOutput } from '../src/io/score-chunk.js';
 import type { ScoreJob } from '../src/io/score-job.js';
 import { runColumnarTask, type ColumnarTask } from '../src/io/columnar/score-columns.js';
 
-const { kernel } = workerData as { kernel: KernelName };
+// 'auto' when the CLI started the pool before it knew more (src/cli/early-pool.ts): resolved
+// here as the calling thread would (the same process, the same V8 flags).
+const kernel = resolveKernel((workerData as { kernel: KernelChoice }).kernel);
 // The forward function is made on the first task of a job, not at start-up: a worker that never
 // gets a block (a small file) then never compiles WebAssembly.
 let current: { id: string; model: KernelModel; job: ScoreJob; run: RowsFn } | undefined;

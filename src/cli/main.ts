@@ -6,11 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { ModelFormatError } from '../errors.js';
 import { OnnxRuntimeMissingError } from '../kernels/onnxruntime/load.js';
-import { convertCommand } from './convert.js';
-import { inspectCommand } from './inspect.js';
-import { mergeCommand } from './merge.js';
-import { scoreCommand } from './score.js';
 import { AbortError } from '../errors.js';
+import { releaseEarly, startEarly } from './early-pool.js';
 import { UsageError } from './usage.js';
 
 export const EXIT = { ok: 0, unexpected: 1, usage: 2, badData: 3, badModel: 4, interrupted: 130 } as const;
@@ -56,23 +53,26 @@ export async function main(argv: string[]): Promise<number> {
       case '-v':
         process.stdout.write(`${version()}\n`);
         return EXIT.ok;
+      // Each command's modules are loaded when it runs (score's workers boot meanwhile).
       case 'inspect':
-        return await inspectCommand(rest);
+        return await (await import('./inspect.js')).inspectCommand(rest);
       case 'convert':
-        return await convertCommand(rest);
+        return await (await import('./convert.js')).convertCommand(rest);
       case 'merge':
-        return await mergeCommand(rest);
+        return await (await import('./merge.js')).mergeCommand(rest);
       case 'queue':
         return await (await import('./queue.js')).queueCommand(rest); // bullmq loads only here
       case 'score': {
+        startEarly(rest);
         // Ctrl-C: stop reading, let the pipeline remove its temporary files, exit 130.
         const ac = new AbortController();
         const onSigint = () => ac.abort(new Error('interrupted (SIGINT)'));
         process.once('SIGINT', onSigint);
         process.once('SIGTERM', onSigint);
         try {
-          return await scoreCommand(rest, ac.signal);
+          return await (await import('./score.js')).scoreCommand(rest, ac.signal);
         } finally {
+          await releaseEarly();
           process.off('SIGINT', onSigint);
           process.off('SIGTERM', onSigint);
         }

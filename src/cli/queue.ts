@@ -73,7 +73,12 @@ async function submit(args: string[], signal: AbortSignal): Promise<number> {
   }
   if (typeof v.output !== 'string') throw new UsageError('queue submit: --output <file> is required');
   const a = await scoreArgs(v);
-  const { threads: _t, force, ...score } = a;
+  const { threads: _t, force, inputFormat, inputCompression, ...rest } = a;
+  // Shards seek into the file: it must be a regular, uncompressed file whose format is known.
+  if (inputFormat === undefined || (inputCompression ?? 'none') !== 'none') {
+    throw new UsageError(`queue submit: shards need a regular, uncompressed input file; got ${a.input}${inputCompression && inputCompression !== 'none' ? ` (${inputCompression} data: decompress it first)` : ''}`);
+  }
+  const score = { ...rest, inputFormat };
   const submitted = await submitJob({ redis, name, shards, attempts, force, score });
   if (!v.quiet) process.stderr.write(submitted.created ? `submitted job ${name}: ${shards} shards\n` : `job ${name} is already in the queue; nothing added\n`);
   if (!v.wait) return 0;

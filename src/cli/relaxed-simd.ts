@@ -7,9 +7,9 @@
  * flag, or runs Node 22.
  */
 import { setFlagsFromString } from 'node:v8';
-import { wasmFmaAvailable } from '../kernels/wasm.js';
+import { relaxedSimdSupported } from '../wasm-files.js';
 
 export function enableRelaxedSimd(): void {
-  if (wasmFmaAvailable()) return;
+  if (relaxedSimdSupported()) return;
   setFlagsFromString('--experimental-wasm-relaxed-simd');
 }

@@ -3,14 +3,19 @@ import { availableParallelism } from 'node:os';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { loadModel } from '../model/load.js';
+import type { Compression } from '../io/detect.js';
 import { ColumnError, type InputFormat, type MissingRule, type OutputFormat } from '../io/score-job.js';
 import { BadDataError, scoreFile, ScoreUsageError, startScorePool } from '../io/pipeline.js';
+import { formatChoices, INPUT_FORMATS, inputSpecOfName, OUTPUT_FORMATS, outputSpecOfName, parseFormatValue, type FormatSpec } from '../io/detect.js';
+import { openSource, type OpenedInput } from '../io/source.js';
+import { inputNote } from './input-note.js';
 import { isDecimal } from '../io/numbers.js';
 import { parse, UsageError } from './usage.js';
 import { KERNEL_CHOICES } from '../kernels/select.js';
 import { enableRelaxedSimd } from './relaxed-simd.js';
-import { columnarFormatOfName, sniffColumnarFormat } from '../io/columnar/detect.js';
 import { parseShardSpec, scoreShard } from '../io/shard.js';
+import { takeEarlyPool } from './early-pool.js';
+import { inspectInputFile } from '../io/detect.js';
 
 export const SCORE_OPTIONS = {
   model: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' },
@@ -47,30 +52,22 @@ export function missingOption(value: unknown): { missing: MissingRule; missingVa
   throw new UsageError(`score: --missing must be a number (the value to use), nan or skip, got "${String(value)}"`);
 }
 
-/** The input format a file name implies (the default for --input-format). */
-export function inputFormatOf(path: string): InputFormat {
-  const ext = extname(path).toLowerCase();
-  const columnar = columnarFormatOfName(path);
-  if (columnar) return columnar;
-  if (ext === '.tsv' || ext === '.tab') return 'tsv';
-  if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
-  if (ext === '.npy') return 'npy';
-  if (ext === '.f32' || ext === '.bin') return 'f32';
-  return 'csv';
-}
-
-/** The output format a file name implies (the default for --output-format). */
-export function outputFormatOf(path: string): OutputFormat {
-  const ext = extname(path).toLowerCase();
-  const columnar = columnarFormatOfName(path);
-  if (columnar) return columnar;
-  if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
-  if (ext === '.npy') return 'npy';
-  return 'csv';
+/**
+ * A format option's value (`csv`, `csv.gz`, ...) over what the file name says; a plain format
+ * keeps the name's compression. Undefined parts are left to the content (input) or defaults.
+ */
+function formatOption<F extends string>(value: unknown, formats: readonly F[], option: string, named: FormatSpec<F>): FormatSpec<F> {
+  if (value === undefined) return named;
+  const spec = parseFormatValue(String(value), formats);
+  if (!spec) {
+    const [choices, note] = formatChoices(formats);
+    throw new UsageError(`score: ${option} must be one of ${choices}, got "${String(value)}" (${note})`);
+  }
+  return { format: spec.format, compression: spec.compression ?? named.compression };
 }
 
 /** Usage rules that tie the formats to the other options; each message says why. */
-export function checkFormatOptions(v: Record<string, string | boolean | undefined>, inputFormat: InputFormat, outputFormat: OutputFormat, output: string): void {
+export function checkFormatOptions(v: Record<string, string | boolean | undefined>, inputFormat: InputFormat, outputFormat: OutputFormat, output: string, outputCompression: Compression = 'none'): void {
   const text = inputFormat === 'csv' || inputFormat === 'tsv';
   const binary = inputFormat === 'npy' || inputFormat === 'f32';
   if (inputFormat === 'f32' && v.columns === undefined) {
@@ -86,6 +83,7 @@ export function checkFormatOptions(v: Record<string, string | boolean | undefine
     throw new UsageError(`score: --id and --keep copy text columns through, but ${inputFormat} input holds only numbers; expected csv, tsv or ndjson input, got --input-format ${inputFormat}`);
   }
   if (outputFormat === 'npy') {
+    if (outputCompression !== 'none') throw new UsageError(`score: npy output cannot be compressed (its header is rewritten in place at the end); expected --output <file.npy>, got ${output === '-' ? `--output-format npy.${outputCompression === 'gzip' ? 'gz' : 'br'}` : `"${output}"`}`);
     if (output === '-') throw new UsageError('score: npy output cannot go to stdout: its header holds the row count, written at the end; expected --output <file.npy>, got "-"');
     if (v.emit === 'label') throw new UsageError('score: --emit label cannot be written as npy: an .npy file holds the output units as numbers, not labels; expected --emit probs or all, got label');
     if (v.id !== undefined || v.keep !== undefined) throw new UsageError('score: --id and --keep cannot be written as npy: an .npy file holds only the output units; expected csv or ndjson output, got npy');
@@ -95,15 +93,18 @@ export function checkFormatOptions(v: Record<string, string | boolean | undefine
 export const SCORE_HELP = `forwardpool score: score a data file with a model, rows out in input order
 
   --model <file>            ONNX, TF.js layers model.json, or forwardpool's native format
-  --input <file|->          - reads stdin
+  --input <file|->          - reads stdin; pipes, /dev/stdin and <(cmd) are read as streams
   --output <file|->         default - (stdout); written to a temporary file, renamed on success
   --input-format <f>        csv | tsv | ndjson | npy | f32 | parquet | arrow (default from the
                             extension: .tsv .tab .ndjson .jsonl .npy .f32 .bin .parquet .pq
-                            .arrow .feather .arrows; else by content: Parquet, Arrow IPC; else csv)
+                            .arrow .feather .arrows; else from the first bytes: gzip, .npy,
+                            Parquet, Arrow IPC; else csv); csv.gz, tsv.br, ... for compressed
+                            text (default: .gz/.br names, or gzip's magic bytes)
   --columns N               values per row of raw float32 (f32) input; required there
-  --output-format <f>       csv | ndjson | npy | parquet | arrow (default from the extension;
-                            npy holds only the output units, shape (rows, units), and needs a
-                            file; arrow is the IPC file format, or the stream format for .arrows)
+  --output-format <f>       csv | ndjson | npy | parquet | arrow, csv.gz, ndjson.br, ...
+                            (default from the extension; npy holds only the output units,
+                            shape (rows, units), and needs a file; arrow is the IPC file
+                            format, or the stream format for .arrows)
   --features <cols>         names or 1-based ranges, e.g. age,fare or 2-33 (binary input and
                             NDJSON arrays: columns c1..cN); default: the model's input names,
                             else every column but --id/--keep
@@ -141,7 +142,9 @@ Exit codes: 0 done, 1 unexpected failure, 2 usage error, 3 bad input data, 4 bad
  * what `queue submit` sends to the workers. Throws UsageError.
  */
 export interface ScoreArgs {
-  model: string; input: string; output: string; inputFormat: InputFormat; outputFormat: OutputFormat;
+  model: string; input: string; output: string;
+  /** Undefined when only the content can tell (a stream, read when scoring opens it). */
+  inputFormat?: InputFormat; inputCompression?: Compression; outputFormat: OutputFormat; outputCompression: Compression;
   columns?: number; delimiter: string; header: boolean; features?: string; id?: string; keep?: string;
   emit: 'all' | 'probs' | 'label'; threshold: number; onError: 'fail' | 'skip'; missing: MissingRule; missingValue: number;
   rejects?: string; threads?: number; chunkRows?: number; kernel: (typeof KERNEL_CHOICES)[number]; force: boolean;
@@ -152,13 +155,21 @@ export async function scoreArgs(v: Record<string, string | boolean | undefined>)
   if (typeof v.input !== 'string') throw new UsageError('score: --input <file|-> is required');
   const input = v.input;
   const output = typeof v.output === 'string' ? v.output : '-';
-  // A file whose name says nothing may still show a columnar format by its first bytes.
-  const sniffed = v['input-format'] === undefined && input !== '-' && inputFormatOf(input) === 'csv' ? await sniffColumnarFormat(input) : undefined;
-  const inputFormat = oneOf(v['input-format'], ['csv', 'tsv', 'ndjson', 'npy', 'f32', 'parquet', 'arrow'] as const, '--input-format', sniffed ?? inputFormatOf(input));
-  const outputFormat = oneOf(v['output-format'], ['csv', 'ndjson', 'npy', 'parquet', 'arrow'] as const, '--output-format', outputFormatOf(output));
-  checkFormatOptions(v, inputFormat, outputFormat, output);
+  // Formats and compressions: the option, else the name, else (input) the first bytes: a regular
+  // file's are read here (a few bytes), a stream's when scoring opens it.
+  let inSpec = formatOption(v['input-format'], INPUT_FORMATS, '--input-format', inputSpecOfName(input));
+  if ((inSpec.format === undefined || inSpec.compression === undefined) && input !== '-') {
+    const file = await inspectInputFile(input).catch(() => undefined); // a missing file is reported when it is opened
+    if (file?.regular) {
+      const compression = inSpec.compression ?? (inSpec.format === 'f32' ? 'none' : file.magic.compression ?? 'none');
+      inSpec = { compression, format: inSpec.format ?? file.magic.format ?? (compression === 'none' ? 'csv' : undefined) };
+    }
+  }
+  const outSpec = formatOption(v['output-format'], OUTPUT_FORMATS, '--output-format', outputSpecOfName(output));
+  const outputFormat = outSpec.format ?? 'csv', outputCompression = outSpec.compression ?? 'none';
+  if (inSpec.format) checkFormatOptions(v, inSpec.format, outputFormat, output, outputCompression);
   const columns = positiveInt(v.columns, '--columns');
-  let delimiter = inputFormat === 'tsv' ? '\t' : ',';
+  let delimiter = inSpec.format === 'tsv' ? '\t' : ',';
   if (typeof v.delimiter === 'string') {
     const d = v.delimiter === '\\t' || v.delimiter === 'tab' ? '\t' : v.delimiter;
     if (d.length !== 1 || d === '"' || d === '\n' || d === '\r') throw new UsageError(`score: --delimiter must be one character other than a quote or a line break, got "${v.delimiter}"`);
@@ -174,7 +185,7 @@ export async function scoreArgs(v: Record<string, string | boolean | undefined>)
   const emit = oneOf(v.emit, ['all', 'probs', 'label'] as const, '--emit', 'all');
   const kernel = oneOf(v.kernel, KERNEL_CHOICES, '--kernel', 'auto');
   return {
-    model: v.model, input, output, inputFormat, outputFormat, columns, delimiter, header: v['no-header'] !== true,
+    model: v.model, input, output, inputFormat: inSpec.format, inputCompression: inSpec.compression, outputFormat, outputCompression, columns, delimiter, header: v['no-header'] !== true,
     features: v.features as string | undefined, id: v.id as string | undefined, keep: v.keep as string | undefined,
     emit, threshold, onError, missing, missingValue, rejects: v.rejects as string | undefined, threads, chunkRows, kernel, force: v.force === true,
   };
@@ -187,7 +198,7 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
   }
   const { values: v } = parse('score', args, SCORE_OPTIONS, []);
   const a = await scoreArgs(v);
-  const { input, output, onError, missing, missingValue, chunkRows, emit, kernel, inputFormat, outputFormat, columns, delimiter, threshold } = a;
+  const { input, output, onError, missing, missingValue, chunkRows, emit, kernel, outputFormat, columns, delimiter, threshold } = a;
   const threads = a.threads ?? availableParallelism();
   let shard;
   try {
@@ -196,28 +207,47 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
     throw new UsageError(`score: ${(e as Error).message}`);
   }
   const showProgress = !v.quiet && (v.progress === true || process.stderr.isTTY === true);
-  const totalBytes = showProgress && input !== '-' ? (await stat(input)).size : undefined;
   // Workers boot while the model and the input's head are read; scoreFile takes the pool over.
   if (kernel === 'auto' || kernel === 'wasm-fma') enableRelaxedSimd();
-  const pool = startScorePool(threads, kernel);
-  let model;
+  const pool = takeEarlyPool(threads, kernel) ?? startScorePool(threads, kernel);
+  let model, opened: OpenedInput | undefined;
   try {
-    model = await loadModel(a.model);
+    model = await loadModel(a.model); // first: a bad model fails at once, without waiting for a pipe's first bytes
+    if (a.inputFormat !== 'parquet' && a.inputFormat !== 'arrow') {
+      // A stream's first bytes are read here when its name does not say what it holds.
+      opened = await openSource(input, { format: a.inputFormat, compression: a.inputCompression });
+      if (!a.inputFormat) checkFormatOptions(v, opened.format, outputFormat, output, a.outputCompression);
+      if (opened.format === 'parquet' || opened.format === 'arrow') {
+        if (!opened.file.regular) throw new UsageError(`score: ${opened.format} input on a stream needs --input-format ${opened.format} (its first bytes were read to find that out)`);
+        await opened.close(); // columnar readers open the file themselves
+        opened = undefined;
+      }
+    }
+    if (model.kind === 'onnx-graph' && kernel !== 'auto' && kernel !== 'onnxruntime') {
+      throw new UsageError(`score: --kernel must be onnxruntime or auto for an ONNX graph model (${model}), which runs only on onnxruntime-node, got "${kernel}"`);
+    }
+    if (shard && opened) {
+      if (opened.compression !== 'none') throw new UsageError(`score: --shard needs an uncompressed file (a compressed stream cannot be entered in the middle); ${input} holds ${opened.compression} data: decompress it first`);
+      await opened.close(); // a shard reads its own byte range
+    }
   } catch (e) {
+    await opened?.close();
     await pool.destroy();
+    if (e instanceof BadDataError) {
+      process.stderr.write(`forwardpool: ${e.message}\n`);
+      return 3;
+    }
     throw e;
   }
-  if (model.kind === 'onnx-graph' && kernel !== 'auto' && kernel !== 'onnxruntime') {
-    await pool.destroy();
-    throw new UsageError(`score: --kernel must be onnxruntime or auto for an ONNX graph model (${model}), which runs only on onnxruntime-node, got "${kernel}"`);
-  }
+  const inputFormat = opened?.format ?? a.inputFormat!;
+  const totalBytes = opened ? (opened.compression === 'none' ? opened.file.size : undefined) : showProgress && input !== '-' ? (await stat(input)).size : undefined;
   // Progress and summaries go to stderr only: stdout may be the scored output itself.
   // cli-progress (~20 ms to load) only when a bar is drawn.
   const progress = showProgress ? (await import('./progress.js')).startProgress(process.stderr, totalBytes) : undefined;
   try {
     const options: Parameters<typeof scoreFile>[0] = {
       pool, kernel,
-      model, input, output, inputFormat, outputFormat, delimiter, header: v['no-header'] !== true, columns,
+      model, input, output, inputFormat, outputFormat, outputCompression: a.outputCompression, opened: shard ? undefined : opened, delimiter, header: v['no-header'] !== true, columns,
       features: v.features as string | undefined, id: v.id as string | undefined, keep: v.keep as string | undefined,
       emit, threshold, threads, chunkRows, onError, missing, missingValue,
       rejects: v.rejects as string | undefined, force: v.force === true, signal,
@@ -227,10 +257,10 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
     const summary = shard ? await scoreShard(options, shard) : await scoreFile(options);
     progress?.stop(true);
     if (v.json) {
-      const line = `${JSON.stringify({ rows: summary.rows, rejected: summary.rejected, seconds: summary.seconds, rowsPerSec: summary.rowsPerSec, threads: summary.threads })}\n`;
+      const line = `${JSON.stringify({ rows: summary.rows, rejected: summary.rejected, seconds: summary.seconds, rowsPerSec: summary.rowsPerSec, threads: summary.threads, input: summary.input })}\n`;
       (output === '-' ? process.stderr : process.stdout).write(line);
     } else if (!v.quiet) {
-      process.stderr.write(`scored ${summary.rows.toLocaleString('en-US')} rows${summary.rejected ? ` (${summary.rejected.toLocaleString('en-US')} rejected)` : ''} in ${summary.seconds.toFixed(2)} s, ${Math.round(summary.rowsPerSec).toLocaleString('en-US')} rows/s on ${threads} threads (${model})\n`);
+      process.stderr.write(`scored ${summary.rows.toLocaleString('en-US')} rows${summary.rejected ? ` (${summary.rejected.toLocaleString('en-US')} rejected)` : ''} in ${summary.seconds.toFixed(2)} s, ${Math.round(summary.rowsPerSec).toLocaleString('en-US')} rows/s on ${threads} threads (${model})${inputNote(summary)}\n`);
     }
     return 0;
   } catch (e) {

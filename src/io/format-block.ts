@@ -30,14 +30,25 @@ function keptJson(job: ScoreJob, v: string): string {
   return job.reader === 'ndjson' || job.reader === 'columnar' ? v : JSON.stringify(v);
 }
 
-export function labelOf(job: ScoreJob, Y: ArrayLike<number>, o: number, N: number): string | undefined {
+/**
+ * The label column's text for the row at `o`; undefined when there is no label column. A row
+ * whose outputs hold a NaN has no class: "-1", as argmaxRows gives for it, or, when the model
+ * names its classes, null (written as an empty CSV field or a JSON null).
+ */
+export function labelOf(job: ScoreJob, Y: ArrayLike<number>, o: number, N: number): string | null | undefined {
   if (job.emit === 'probs' || job.labelRule === 'none') return undefined;
   if (job.labelRule === 'threshold') {
-    const on = Y[o]! >= job.threshold;
+    const y = Y[o]!;
+    if (y !== y) return job.labels ? null : '-1';
+    const on = y >= job.threshold;
     return job.labels ? (on ? job.labels[0]! : `not ${job.labels[0]}`) : on ? '1' : '0';
   }
   let best = 0;
-  for (let j = 1; j < N; j++) if (Y[o + j]! > Y[o + best]!) best = j;
+  for (let j = 0; j < N; j++) {
+    const y = Y[o + j]!;
+    if (y !== y) return job.labels ? null : '-1';
+    if (y > Y[o + best]!) best = j;
+  }
   return job.labels ? job.labels[best]! : String(best);
 }
 
@@ -49,7 +60,7 @@ export function formatBlock(job: ScoreJob, Y: FloatArray, rows: number, N: numbe
   const kept = keptText(parsed);
   const K = job.kept.length;
   const units = job.emit !== 'label';
-  const labelText = new Map<string, string>(); // a label's CSV or JSON text, made once per block
+  const labelText = new Map<string | null, string>(); // a label's CSV or JSON text, made once per block
   let text = '';
   for (let r = 0; r < rows; r++) {
     const label = labelOf(job, Y, r * N, N);
@@ -60,7 +71,7 @@ export function formatBlock(job: ScoreJob, Y: FloatArray, rows: number, N: numbe
       if (units) for (let j = 0; j < N; j++) { line += sep + fmt(Y[r * N + j]!); sep = ','; }
       if (label !== undefined) {
         let t = labelText.get(label);
-        if (t === undefined) labelText.set(label, t = csvField(label, ','));
+        if (t === undefined) labelText.set(label, t = label === null ? '' : csvField(label, ','));
         line += sep + t;
       }
       text += `${line}\n`;
@@ -102,8 +113,8 @@ function csvFromSpans(job: ScoreJob, Y: FloatArray, rows: number, N: number, kep
   const { source, spans } = kept;
   const K = job.kept.length;
   const units = job.emit !== 'label';
-  const labelBytes = new Map<string, Uint8Array>();
-  let lastLabel: string | undefined, lastBytes: Uint8Array | undefined;
+  const labelBytes = new Map<string | null, Uint8Array>();
+  let lastLabel: string | null | undefined, lastBytes: Uint8Array | undefined;
   let out = new Uint8Array(Math.max(1024, rows * (16 + N * 14) + (spans.length > 0 ? spans[spans.length - 1]! - spans[0]! : 0)));
   let o = 0;
   for (let r = 0; r < rows; r++) {
@@ -116,7 +127,7 @@ function csvFromSpans(job: ScoreJob, Y: FloatArray, rows: number, N: number, kep
       if (label === lastLabel) lb = lastBytes;
       else {
         lb = labelBytes.get(label);
-        if (lb === undefined) labelBytes.set(label, lb = encoder.encode(csvField(label, ',')));
+        if (lb === undefined) labelBytes.set(label, lb = encoder.encode(label === null ? '' : csvField(label, ',')));
         lastLabel = label;
         lastBytes = lb;
       }

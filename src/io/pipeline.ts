@@ -5,13 +5,11 @@
  * results; parsing, the forward pass and formatting run in the pool. Memory is bounded by the
  * blocks in flight.
  */
-import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { open, realpath, rename, rm, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { tempPathBeside } from './temp-path.js';
-import { shardStream, type ShardRange } from './byte-range.js';
-import type { Readable, Writable } from 'node:stream';
+import type { ShardRange } from './byte-range.js';
+import type { Writable } from 'node:stream';
 import type { Piscina } from 'piscina';
 import { createPool } from '../engine/pool.js';
 import { kernelModelOf } from '../model/model.js';
@@ -24,6 +22,9 @@ import { RecordCutter, RowTooLongError, splitRecords, splitRows, type RowBlock }
 import type { ChunkOutput, RowProblem } from './score-chunk.js';
 import { csvField } from './score-chunk.js';
 import { outputColumns, planJob, type Emit, type InputFormat, type MissingRule, type OutputFormat, type ScoreJob } from './score-job.js';
+import { compressTarget } from './compress.js';
+import type { Compression } from './detect.js';
+import { openSource, type InputStats, type OpenedInput } from './source.js';
 
 export { BadDataError } from './input.js';
 
@@ -33,6 +34,12 @@ export interface ScoreFileOptions {
   output: string; // path or '-'
   inputFormat: InputFormat;
   outputFormat: OutputFormat;
+  /** Input compression; undefined: from the name, else the magic bytes (gzip), else none. */
+  inputCompression?: Compression;
+  /** Output compression (text formats); default none. */
+  outputCompression?: Compression;
+  /** The input already opened by the caller (openSource); its format wins over inputFormat. */
+  opened?: OpenedInput;
   delimiter: string;
   header: boolean;
   /** Raw float32 input: values per row. */
@@ -66,7 +73,7 @@ export interface ScoreFileOptions {
   arrowFormat?: 'file' | 'stream';
 }
 
-export interface ScoreSummary { rows: number; rejected: number; seconds: number; rowsPerSec: number; threads: number; bytes: number }
+export interface ScoreSummary { rows: number; rejected: number; seconds: number; rowsPerSec: number; threads: number; bytes: number; input: InputStats }
 
 /** A usage problem found while setting up (existing output, output = input, ...; exit code 2). */
 export class ScoreUsageError extends Error { override name = 'ScoreUsageError'; }
@@ -116,6 +123,10 @@ export function startScorePool(threads: number, kernel: KernelChoice = 'auto'): 
   return createPool('score', { kernel: resolveKernel(kernel) }, { threads, idleTimeout: 60_000 });
 }
 
+let jobs = 0;
+/** An id for a job's setup, unique within this process (workers cache the setup by it); node:crypto is not loaded for it. */
+const jobId = () => `${process.pid}.${Date.now()}.${++jobs}`;
+
 export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
   // 'auto' may take onnxruntime for this model (and a graph model needs it): the pool is swapped then.
   const ort = await ortScorePool.choose(o);
@@ -130,18 +141,25 @@ export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
 async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSummary> {
   if (o.inputFormat === 'parquet' || o.inputFormat === 'arrow') return (await import('./columnar/pipeline.js')).scoreColumnarInput(pool, o);
   const started = performance.now();
-  const source = o.input === '-' ? 'stdin' : basename(o.input);
-  const inputReal = o.input === '-' ? undefined : await realpath(o.input);
-  const totalBytes = o.shard ? o.shard.head.length + o.shard.end - o.shard.start : o.input === '-' ? undefined : (await stat(o.input)).size;
-  const input: Readable = o.shard ? shardStream(o.input, o.shard) : o.input === '-' ? process.stdin : createReadStream(o.input, { highWaterMark: 1 << 20 });
-  const out = await openTarget(o.output, o.force, inputReal, 'output');
-  const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
-  const binaryInput = o.inputFormat === 'npy' || o.inputFormat === 'f32';
-  const src = new ChunkSource(source, iterator, !binaryInput, o.signal);
+  // Regular files, stdin, pipes and process substitutions alike are read as one stream (source.ts);
+  // a shard reads the file's head and then its own byte range.
+  if (o.shard && o.opened) throw new TypeError('scoreFile: a shard opens its own byte range; expected no options.opened with options.shard');
+  const opened = o.opened ?? await openSource(o.input, { format: o.inputFormat, compression: o.inputCompression }, undefined, o.shard);
+  if (o.shard && opened.compression !== 'none') {
+    await opened.close();
+    throw new ScoreUsageError(`--shard needs an uncompressed file (a compressed stream cannot be entered in the middle); ${opened.source} holds ${opened.compression} data: decompress it first`);
+  }
+  const { source, format: inputFormat } = opened;
+  const inputReal = opened.file.realPath;
+  const totalBytes = o.shard ? o.shard.head.length + o.shard.end - o.shard.start : opened.compression === 'none' ? opened.file.size : undefined;
+  let out: Target | undefined;
+  const binaryInput = inputFormat === 'npy' || inputFormat === 'f32';
+  const src = new ChunkSource(source, opened.chunks, !binaryInput, o.signal);
   let rejects: Target | undefined;
   try {
+    const target = out = await compressTarget(await openTarget(o.output, o.force, inputReal, 'output'), o.outputCompression ?? 'none');
     rejects = o.rejects ? await openTarget(o.rejects, o.force, inputReal, 'rejects file') : undefined;
-    const layout = await openInput(src, { format: o.inputFormat, delimiter: o.delimiter, header: o.header, columns: o.columns, totalBytes, maxRowBytes: o.maxRowBytes, borrowedHead: o.shard?.borrowedHead });
+    const layout = await openInput(src, { format: inputFormat, delimiter: o.delimiter, header: o.header, columns: o.columns, totalBytes, maxRowBytes: o.maxRowBytes, borrowedHead: o.shard?.borrowedHead });
     const job: ScoreJob = planJob(o.model, {
       reader: layout.reader, delimiter: o.delimiter, ndjsonShape: layout.ndjsonShape, sourceDtype: layout.sourceDtype,
       names: layout.names, features: o.features, id: o.id, keep: o.keep, output: o.outputFormat, emit: o.emit,
@@ -149,14 +167,14 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
     });
     const npyHead = o.outputFormat === 'npy' ? reservedNpyHeaderLength(o.model.dtype, o.model.outputs) : 0;
     const sink = o.outputFormat === 'parquet' || o.outputFormat === 'arrow'
-      ? await (await import('./columnar/writers.js')).openColumnarSink(o.outputFormat, out.stream, job, o.model.dtype, { minGroupRows: 65_536, arrowFormat: o.arrowFormat })
+      ? await (await import('./columnar/writers.js')).openColumnarSink(o.outputFormat, target.stream, job, o.model.dtype, { minGroupRows: 65_536, arrowFormat: o.arrowFormat })
       : undefined;
-    if (o.outputFormat === 'csv') await write(out.stream, `${outputColumns(job).map((c) => csvField(c, ',')).join(',')}\n`);
-    if (npyHead > 0) await write(out.stream, new Uint8Array(npyHead)); // rewritten at the end, once the row count is known
+    if (o.outputFormat === 'csv') await write(target.stream, `${outputColumns(job).map((c) => csvField(c, ',')).join(',')}\n`);
+    if (npyHead > 0) await write(target.stream, new Uint8Array(npyHead)); // rewritten at the end, once the row count is known
     if (rejects) await write(rejects.stream, 'line,column,reason,row\n');
 
     // Sent with every task; weights (or the ONNX bytes) are shared memory.
-    const setup = ortScorePool.has(pool) ? ortScoreSetup(randomUUID(), o.model, job) : { id: randomUUID(), model: kernelModelOf(o.model as Parameters<typeof kernelModelOf>[0]), job };
+    const setup = ortScorePool.has(pool) ? ortScoreSetup(jobId(), o.model, job) : { id: jobId(), model: kernelModelOf(o.model as Parameters<typeof kernelModelOf>[0]), job };
     const maxInFlight = o.threads * 3;
     const inFlight: Array<{ result: Promise<ChunkOutput>; size: number }> = [];
     let rows = 0, rejected = 0, bytesDone = 0;
@@ -171,7 +189,7 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
       if (res.failed) { failure ??= new BadDataError(source, fileLine(res.problems[0]!)); return; }
       if (failure) return;
       if (sink) await sink.write(res);
-      else if (res.bytes.length > 0) await write(out.stream, res.bytes);
+      else if (res.bytes.length > 0) await write(target.stream, res.bytes);
       rows += res.rows;
       for (const problem of res.problems) {
         const p = fileLine(problem);
@@ -228,15 +246,14 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
     }
     await sink?.finish();
     await rejects?.commit();
-    await out.commit(npyHead > 0 ? npyHeader(o.model.dtype, rows, o.model.outputs, npyHead) : undefined);
+    await target.commit(npyHead > 0 ? npyHeader(o.model.dtype, rows, o.model.outputs, npyHead) : undefined);
     const seconds = (performance.now() - started) / 1000;
-    return { rows, rejected, seconds, rowsPerSec: rows / seconds, threads: o.threads, bytes: src.bytesRead };
+    return { rows, rejected, seconds, rowsPerSec: rows / seconds, threads: o.threads, bytes: src.bytesRead, input: opened.stats };
   } catch (e) {
-    await out.discard();
+    await out?.discard();
     await rejects?.discard();
     throw e;
   } finally {
-    await iterator.return?.(); // stops reading (and releases stdin) when the run ends early
-    if (o.input !== '-') input.destroy();
+    await opened.close(); // stops reading (and releases stdin) when the run ends early
   }
 }

@@ -9,7 +9,7 @@ import type { ScoreFileOptions } from '../io/pipeline.js';
 export const DEFAULT_QUEUE = 'forwardpool';
 
 /** The score options a job carries: those of `scoreFile` that are plain data, with the model as a path. */
-export type JobScoreOptions = Omit<ScoreFileOptions, 'model' | 'pool' | 'signal' | 'onProgress' | 'shard' | 'threads' | 'missingValue' | 'force' | 'keepPool'> & {
+export type JobScoreOptions = Omit<ScoreFileOptions, 'model' | 'pool' | 'signal' | 'onProgress' | 'shard' | 'threads' | 'missingValue' | 'force' | 'keepPool' | 'opened'> & {
   /** Path of the model file (shared storage). */
   model: string;
   /** JSON has no NaN: null stands for it. */

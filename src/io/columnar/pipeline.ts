@@ -139,7 +139,7 @@ export async function scoreColumnarInput(pool: Piscina, o: ScoreFileOptions): Pr
     await rejects?.commit();
     await out.commit(npyHead > 0 ? npyHeader(o.model.dtype, rows, o.model.outputs, npyHead) : undefined);
     const seconds = (performance.now() - started) / 1000;
-    return { rows, rejected, seconds, rowsPerSec: rows / seconds, threads: o.threads, bytes: totalBytes ?? 0 };
+    return { rows, rejected, seconds, rowsPerSec: rows / seconds, threads: o.threads, bytes: totalBytes ?? 0, input: { compression: 'none', fileBytes: totalBytes ?? 0, bytes: totalBytes ?? 0, waitMs: 0 } };
   } catch (e) {
     await out.discard();
     await rejects?.discard();
