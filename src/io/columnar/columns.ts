@@ -107,7 +107,48 @@ export function assembleColumns(job: ScoreJob, F: number, dtype: DType, block: C
     return out;
   });
   const n = keep ? keep.length : rows;
-  return { x, rows: n, kept: keptRowsAsJson(keptColumns, n), keptColumns, problems, failed: false, lines: rows };
+  // CSV output copies kept values as bytes (the formatter's fast path); NDJSON takes JSON text;
+  // Parquet, Arrow and .npy output take keptColumns.
+  const K = keptColumns.length;
+  if (job.output === 'csv') return { x, rows: n, kept: [], keptSpans: K > 0 ? keptCsvSpans(keptColumns, n) : undefined, keptColumns, problems, failed: false, lines: rows };
+  return { x, rows: n, kept: job.output === 'ndjson' ? keptRowsAsJson(keptColumns, n) : [], keptColumns, problems, failed: false, lines: rows };
+}
+
+/** A kept value as CSV field text (before quoting): what the NDJSON path's JSON gives, unwrapped. */
+function csvText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+  if (typeof v === 'bigint') return String(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? '' : v.toISOString();
+  const json = jsonOf(v);
+  return json.charCodeAt(0) === 0x22 ? JSON.parse(json) as string : json;
+}
+
+const encoder = new TextEncoder();
+
+/** Kept values, row-major, as UTF-8 bytes and [start, end) spans (the CSV formatter quotes what needs it). */
+function keptCsvSpans(keptColumns: unknown[][], rows: number): { source: Uint8Array; spans: Int32Array } {
+  const K = keptColumns.length;
+  const spans = new Int32Array(rows * K * 2);
+  let source = new Uint8Array(Math.max(64, rows * K * 12));
+  let o = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < K; k++) {
+      const text = csvText(keptColumns[k]![r]);
+      if (o + text.length * 3 > source.length) {
+        const bigger = new Uint8Array(Math.max(source.length * 2, o + text.length * 3));
+        bigger.set(source.subarray(0, o));
+        source = bigger;
+      }
+      const i = 2 * (r * K + k);
+      spans[i] = o;
+      o += encoder.encodeInto(text, source.subarray(o)).written;
+      spans[i + 1] = o;
+    }
+  }
+  return { source, spans };
 }
 
 /** Kept values row-major as JSON text (what the CSV and NDJSON formatters take for columnar input). */
