@@ -31,7 +31,12 @@ export async function encodeParquetGroup(schema: ParquetSchemaElement[], columns
   const bytes = new ByteWriter();
   const writer = new ParquetWriter({ writer: bytes, ...options(schema) });
   const rows = (columns[0] as ArrayLike<unknown> | undefined)?.length ?? 0;
-  const columnData = schema.slice(1).map((e, i) => ({ name: e.name, data: columns[i], offsetIndex: false }));
+  // Text columns (kept strings, labels) without statistics, and kept ones (OPTIONAL: ids, names)
+  // plain rather than dictionary-tried: hyparquet-writer spends most of its time on them.
+  const columnData = schema.slice(1).map((e, i) => ({
+    name: e.name, data: columns[i], offsetIndex: false,
+    ...(e.type === 'BYTE_ARRAY' ? { statistics: false, ...(e.repetition_type === 'OPTIONAL' ? { encoding: 'PLAIN' } : {}) } : {}),
+  }));
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   writer.write({ columnData: columnData as any, rowGroupSize: Math.max(1, rows) });
   const group = writer.row_groups[0] as unknown as EncodedGroup['group'];
