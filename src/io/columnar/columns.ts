@@ -32,6 +32,11 @@ function isNumberArray(a: ColumnValues): a is FloatArray | Int32Array | Uint32Ar
   return ArrayBuffer.isView(a) && !(a instanceof BigInt64Array) && !(a instanceof BigUint64Array);
 }
 
+/** Column j of x (rows × F) from a float32 column: the common case, one monomorphic loop. */
+function copyFloat32(x: Float32Array, col: Float32Array, j: number, F: number, rows: number): void {
+  for (let r = 0, o = j; r < rows; r++, o += F) x[o] = col[r]!;
+}
+
 /** A value as a number; undefined for null (a missing value); NaN marks a value that is not numeric. */
 function numberOf(v: unknown): number | undefined {
   if (typeof v === 'number') return v;
@@ -72,6 +77,7 @@ export function assembleColumns(job: ScoreJob, F: number, dtype: DType, block: C
   for (let j = 0; j < F; j++) {
     const c = job.features[j]!;
     const col = columns.get(c)!;
+    if (x instanceof Float32Array && col instanceof Float32Array) { copyFloat32(x, col, j, F, rows); continue; }
     if (isNumberArray(col)) {
       for (let r = 0, o = j; r < rows; r++, o += F) x[o] = col[r]!;
       continue;

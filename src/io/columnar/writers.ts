@@ -66,6 +66,8 @@ function keptValue(v: unknown, t: KeptType): unknown {
 }
 
 function keptArray(values: unknown[], t: KeptType): unknown[] {
+  // Strings (ids, names) are the common kept values: used as they are when they are all strings.
+  if (t === 'string' && values.every((v) => typeof v === 'string')) return values;
   return values.map((v) => keptValue(v, t));
 }
 
@@ -97,14 +99,16 @@ function parquetColumns(layout: Layout, blocks: OutputColumns[]): unknown[] {
   const K = layout.kept.length;
   const rows = blocks.reduce((n, b) => n + b.rows, 0);
   const columns: unknown[] = [];
-  for (let k = 0; k < K; k++) columns.push(keptArray(blocks.flatMap((b) => b.kept[k]!), layout.kept[k]!));
+  const one = blocks.length === 1 ? blocks[0]! : undefined;
+  for (let k = 0; k < K; k++) columns.push(keptArray(one ? one.kept[k]! : blocks.flatMap((b) => b.kept[k]!), layout.kept[k]!));
   for (let j = 0; j < layout.units; j++) {
+    if (one) { columns.push(unitColumn(one.y, one.rows, one.y.length / one.rows, j, layout.dtype)); continue; }
     const col = layout.dtype === 'float64' ? new Float64Array(rows) : new Float32Array(rows);
     let at = 0;
     for (const b of blocks) { col.set(unitColumn(b.y, b.rows, b.y.length / b.rows, j, layout.dtype), at); at += b.rows; }
     columns.push(col);
   }
-  if (layout.label) columns.push(blocks.flatMap((b) => b.labels!));
+  if (layout.label) columns.push(one ? one.labels! : blocks.flatMap((b) => b.labels!));
   return columns;
 }
 
