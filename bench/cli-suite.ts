@@ -36,7 +36,7 @@ async function parseCompareInChild(say: (s?: string) => void, quick: boolean): P
 }
 
 /** Runs a command; returns wall seconds and the peak resident set (VmHWM, polled from /proc). */
-async function run(args: string[]): Promise<{ seconds: number; peakMB: number }> {
+export async function run(args: string[]): Promise<{ seconds: number; peakMB: number }> {
   const t0 = performance.now();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   let peakKB = 0;

@@ -10,6 +10,7 @@ import { titanicModel } from '../examples/models.js';
 import { chartSvg } from './chart.js';
 import { cliSuite } from './cli-suite.js';
 import { shortNumberSuite } from './cli-short.js';
+import { columnarSuite } from './columnar-suite.js';
 import { kernelWasmSuite } from './kernel-wasm.js';
 import { peersSuite } from './peers-suite.js';
 import { realModelsSuite } from './real-models-suite.js';
@@ -131,7 +132,7 @@ say(defaultKernel === 'wasm-fma'
   : `Default kernel: \`${defaultKernel}\` (relaxed SIMD is not enabled in this process).`);
 say('');
 const t0 = performance.now();
-const ALL = ['kernel', 'engine', 'latency', 'startup', 'peers', 'cli', 'real', 'ort'];
+const ALL = ['kernel', 'engine', 'latency', 'startup', 'peers', 'cli', 'columnar', 'real', 'ort'];
 const SUITES = new Set((process.env.BENCH_SUITES ?? ALL.join(',')).split(','));
 if (SUITES.has('kernel')) results.kernel = await kernelWasmSuite(say);
 if (SUITES.has('engine')) await engineSuite();
@@ -142,6 +143,7 @@ if (SUITES.has('cli')) results.cli = await cliSuite(say, QUICK);
 if (SUITES.has('real')) results.real = await realModelsSuite(say, QUICK);
 if (SUITES.has('ort')) results.ort = await ortSuite(say, QUICK);
 else if (SUITES.has('cli-short')) results.cliShort = await shortNumberSuite(say, QUICK); // part of 'cli'; alone for quick checks
+if (SUITES.has('columnar')) results.columnar = await columnarSuite(say, QUICK);
 say(`Total bench time: ${fmt((performance.now() - t0) / 1000, 1)} s`);
 results.date = date;
 results.machine = machine;

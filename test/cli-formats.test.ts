@@ -191,7 +191,7 @@ describe.skipIf(!built)('score: format usage errors', () => {
       [['--input', npy, '--id', 'c1'], /--id and --keep copy text columns through, but npy input holds only numbers/],
       [['--input', nd, '--delimiter', ';'], /--delimiter goes with csv or tsv input, got --input-format ndjson/],
       [['--input', npy, '--no-header'], /--no-header goes with csv or tsv input, got --input-format npy/],
-      [['--input', csv, '--input-format', 'parquet'], /--input-format must be one of csv, tsv, ndjson, npy, f32, got "parquet"/],
+      [['--input', csv, '--input-format', 'xlsx'], /--input-format must be one of csv, tsv, ndjson, npy, f32, parquet, arrow, got "xlsx"/],
       [['--input', npy, '--columns', '0', '--input-format', 'f32'], /--columns must be a positive integer, got "0"/],
     ];
     for (const [args, re] of cases) {

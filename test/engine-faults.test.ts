@@ -174,7 +174,7 @@ describe('bad input', () => {
 
   it('BAD CALL - not a matrix at all is a TypeError', async () => {
     // @ts-expect-error a string is not an input
-    await expect(e.predict('1,2,3')).rejects.toThrow(/input must be a Matrix, a number\[\]\[\] or \{ data, rows, cols \}, got: "1,2,3"/);
+    await expect(e.predict('1,2,3')).rejects.toThrow(/input must be a Matrix, a number\[\]\[\], \{ data, rows, cols \} or an apache-arrow Table or RecordBatch, got: "1,2,3"/);
     // @ts-expect-error signal must be an AbortSignal
     await expect(e.predict([], { signal: 'stop' })).rejects.toThrow(/options.signal must be an AbortSignal/);
   });

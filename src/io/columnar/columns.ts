@@ -32,6 +32,11 @@ function isNumberArray(a: ColumnValues): a is FloatArray | Int32Array | Uint32Ar
   return ArrayBuffer.isView(a) && !(a instanceof BigInt64Array) && !(a instanceof BigUint64Array);
 }
 
+/** Column j of x (rows × F) from a float32 column: the common case, one monomorphic loop. */
+function copyFloat32(x: Float32Array, col: Float32Array, j: number, F: number, rows: number): void {
+  for (let r = 0, o = j; r < rows; r++, o += F) x[o] = col[r]!;
+}
+
 /** A value as a number; undefined for null (a missing value); NaN marks a value that is not numeric. */
 function numberOf(v: unknown): number | undefined {
   if (typeof v === 'number') return v;
@@ -72,6 +77,7 @@ export function assembleColumns(job: ScoreJob, F: number, dtype: DType, block: C
   for (let j = 0; j < F; j++) {
     const c = job.features[j]!;
     const col = columns.get(c)!;
+    if (x instanceof Float32Array && col instanceof Float32Array) { copyFloat32(x, col, j, F, rows); continue; }
     if (isNumberArray(col)) {
       for (let r = 0, o = j; r < rows; r++, o += F) x[o] = col[r]!;
       continue;
@@ -107,7 +113,48 @@ export function assembleColumns(job: ScoreJob, F: number, dtype: DType, block: C
     return out;
   });
   const n = keep ? keep.length : rows;
-  return { x, rows: n, kept: keptRowsAsJson(keptColumns, n), keptColumns, problems, failed: false, lines: rows };
+  // CSV output copies kept values as bytes (the formatter's fast path); NDJSON takes JSON text;
+  // Parquet, Arrow and .npy output take keptColumns.
+  const K = keptColumns.length;
+  if (job.output === 'csv') return { x, rows: n, kept: [], keptSpans: K > 0 ? keptCsvSpans(keptColumns, n) : undefined, keptColumns, problems, failed: false, lines: rows };
+  return { x, rows: n, kept: job.output === 'ndjson' ? keptRowsAsJson(keptColumns, n) : [], keptColumns, problems, failed: false, lines: rows };
+}
+
+/** A kept value as CSV field text (before quoting): what the NDJSON path's JSON gives, unwrapped. */
+function csvText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+  if (typeof v === 'bigint') return String(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? '' : v.toISOString();
+  const json = jsonOf(v);
+  return json.charCodeAt(0) === 0x22 ? JSON.parse(json) as string : json;
+}
+
+const encoder = new TextEncoder();
+
+/** Kept values, row-major, as UTF-8 bytes and [start, end) spans (the CSV formatter quotes what needs it). */
+function keptCsvSpans(keptColumns: unknown[][], rows: number): { source: Uint8Array; spans: Int32Array } {
+  const K = keptColumns.length;
+  const spans = new Int32Array(rows * K * 2);
+  let source = new Uint8Array(Math.max(64, rows * K * 12));
+  let o = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < K; k++) {
+      const text = csvText(keptColumns[k]![r]);
+      if (o + text.length * 3 > source.length) {
+        const bigger = new Uint8Array(Math.max(source.length * 2, o + text.length * 3));
+        bigger.set(source.subarray(0, o));
+        source = bigger;
+      }
+      const i = 2 * (r * K + k);
+      spans[i] = o;
+      o += encoder.encodeInto(text, source.subarray(o)).written;
+      spans[i + 1] = o;
+    }
+  }
+  return { source, spans };
 }
 
 /** Kept values row-major as JSON text (what the CSV and NDJSON formatters take for columnar input). */

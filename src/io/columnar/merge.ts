@@ -8,7 +8,8 @@ import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { openParquet, ParquetInputError } from './parquet-read.js';
 import { loadArrow } from './arrow-read.js';
-import { arrowBatchWriter, parquetColumnWriter, type ParquetSchemaElement } from './writers.js';
+import { arrowBatchWriter } from './writers.js';
+import { encodeParquetGroup, parquetAppender, type ParquetAppender, type ParquetSchemaElement } from './parquet-groups.js';
 
 /** A part that is not what forwardpool wrote for the same job (another schema, another format). */
 export class MergeError extends Error {
@@ -26,16 +27,17 @@ function schemaOf(schema: ParquetSchemaElement[]): ParquetSchemaElement[] {
 export async function mergeParquetParts(parts: string[], output: Writable): Promise<number> {
   if (parts.length === 0) throw new MergeError('no parts to merge');
   const { parquetRead } = await import('hyparquet');
-  let writer: Awaited<ReturnType<typeof parquetColumnWriter>> | undefined;
+  let writer: ParquetAppender | undefined;
+  let schema: ParquetSchemaElement[] = [];
   let expected: string | undefined;
   let rows = 0;
   for (const part of parts) {
     const file = await openParquet(part).catch((e: unknown) => { throw new MergeError(`${part}: ${e instanceof ParquetInputError ? e.message : String(e)}`); });
     try {
-      const schema = schemaOf(file.metadata.schema as ParquetSchemaElement[]);
-      const key = JSON.stringify(schema);
-      if (expected === undefined) { expected = key; writer = await parquetColumnWriter(output, schema); }
-      else if (key !== expected) throw new MergeError(`${part}: its columns differ from the first part's (${schema.slice(1).map((e) => e.name).join(', ')})`);
+      const partSchema = schemaOf(file.metadata.schema as ParquetSchemaElement[]);
+      const key = JSON.stringify(partSchema);
+      if (expected === undefined) { expected = key; schema = partSchema; writer = await parquetAppender(output, schema); }
+      else if (key !== expected) throw new MergeError(`${part}: its columns differ from the first part's (${partSchema.slice(1).map((e) => e.name).join(', ')})`);
       const names = schema.slice(1).map((e) => e.name);
       for (let g = 0; g < file.metadata.row_groups.length; g++) {
         const rowStart = file.groupStarts[g]!, rowEnd = file.groupStarts[g + 1]!;
@@ -44,11 +46,11 @@ export async function mergeParquetParts(parts: string[], output: Writable): Prom
           file: file.buffer, metadata: file.metadata, rowStart, rowEnd, utf8: true,
           onChunk: (c) => { if (c.rowStart === rowStart && c.rowEnd === rowEnd) columns.set(c.columnName, c.columnData as unknown[]); },
         });
-        await writer!.group(names.map((n) => {
+        await writer!.append(await encodeParquetGroup(schema, names.map((n) => {
           const col = columns.get(n);
           if (!col) throw new MergeError(`${part}: row group ${g} has no whole column "${n}"`);
           return col;
-        }));
+        })));
         rows += rowEnd - rowStart;
       }
     } finally {

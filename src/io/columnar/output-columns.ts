@@ -7,6 +7,7 @@ import type { FloatArray } from '../../types.js';
 import { labelOf } from '../format-block.js';
 import { keptText, type ParsedBlock } from '../parse-block.js';
 import type { ScoreJob } from '../score-job.js';
+import type { EncodedGroup } from './parquet-groups.js';
 
 export interface OutputColumns {
   rows: number;
@@ -16,6 +17,8 @@ export interface OutputColumns {
   kept: unknown[][];
   /** The label of each row, when the job emits labels. */
   labels?: string[];
+  /** Parquet output from a pool worker: the block's row group, already encoded (y, kept and labels are then empty). */
+  parquet?: EncodedGroup;
 }
 
 export function isColumnarOutput(format: string): format is 'parquet' | 'arrow' {

@@ -94,7 +94,9 @@ export async function scoreColumnarInput(pool: Piscina, o: ScoreFileOptions): Pr
     if (rejects) await write(rejects.stream, 'line,column,reason,row\n');
 
     const setup = { id: randomUUID(), model: kernelModelOf(model), job };
-    const maxInFlight = o.threads * 2;
+    // Parquet tasks are only a path and a range until a worker takes them; what a block holds in memory
+    // is its decoding in a worker. Arrow blocks arrive as columns, so fewer wait in the queue.
+    const maxInFlight = o.threads + 1;
     const inFlight: Array<{ result: Promise<ChunkOutput>; size: number }> = [];
     let rows = 0, rejected = 0, bytesDone = 0;
     let failure: BadDataError | undefined;

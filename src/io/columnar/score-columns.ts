@@ -11,6 +11,7 @@ import type { ChunkOutput } from '../score-chunk.js';
 import type { ScoreJob } from '../score-job.js';
 import { assembleColumns, neededColumns, type ColumnBlock } from './columns.js';
 import { isColumnarOutput, outputColumnsOf } from './output-columns.js';
+import { encodeBlock } from './writers.js';
 import { openParquet, ParquetInputError, readParquetGroups, type ParquetFile } from './parquet-read.js';
 
 /** A block of columnar input: row groups [first, end) of a Parquet file, or decoded columns. */
@@ -45,7 +46,10 @@ export async function runColumnarTask(id: string, model: KernelModel, run: RowsF
     if (!(e instanceof ParquetInputError)) throw e;
     return { bytes: new Uint8Array(0), rows: 0, problems: [{ line: 0, column: 0, message: e.message, text: '' }], failed: true, lines: 0 };
   }
-  return scoreColumns(model, run, job, block);
+  const res = scoreColumns(model, run, job, block);
+  // Parquet output: the row group is encoded here, in the worker; only its bytes go back.
+  if (res.columns && job.output === 'parquet') res.columns = { rows: res.rows, y: new Float32Array(0), kept: [], parquet: await encodeBlock(job, model.dtype, res.columns) };
+  return res;
 }
 
 export function scoreColumns(model: KernelModel, run: RowsFn, job: ScoreJob, block: ColumnBlock): ChunkOutput {

@@ -12,6 +12,7 @@ import { outputColumns, type ScoreJob } from '../score-job.js';
 import { jsonOf } from './columns.js';
 import type { OutputColumns } from './output-columns.js';
 import type { KeptType } from './schema.js';
+import { encodeParquetGroup, parquetAppender, type EncodedGroup, type ParquetSchemaElement } from './parquet-groups.js';
 
 export interface ColumnarSink {
   write(res: ChunkOutput): Promise<void>;
@@ -65,12 +66,14 @@ function keptValue(v: unknown, t: KeptType): unknown {
 }
 
 function keptArray(values: unknown[], t: KeptType): unknown[] {
+  // Strings (ids, names) are the common kept values: used as they are when they are all strings.
+  if (t === 'string' && values.every((v) => typeof v === 'string')) return values;
   return values.map((v) => keptValue(v, t));
 }
 
 export async function openColumnarSink(format: 'parquet' | 'arrow', stream: Writable, job: ScoreJob, dtype: DType, o: SinkOptions = {}): Promise<ColumnarSink> {
   const layout = layoutOf(job, dtype);
-  return format === 'parquet' ? parquetSink(stream, layout, o.minGroupRows ?? 1) : arrowSink(stream, layout, o.arrowFormat ?? 'file');
+  return format === 'parquet' ? parquetSink(stream, job, dtype, o.minGroupRows ?? 1) : arrowSink(stream, layout, o.arrowFormat ?? 'file');
 }
 
 const PARQUET_KEPT: Record<KeptType, { type: string; converted_type?: string }> = {
@@ -80,7 +83,8 @@ const PARQUET_KEPT: Record<KeptType, { type: string; converted_type?: string }> 
 };
 
 /** The Parquet schema of an output: kept columns (nullable, their types), units (the model's dtype), label. */
-function parquetSchema(layout: Layout): ParquetSchemaElement[] {
+export function parquetSchema(job: ScoreJob, dtype: DType): ParquetSchemaElement[] {
+  const layout = layoutOf(job, dtype);
   const K = layout.kept.length;
   return [
     { name: 'root', num_children: layout.names.length },
@@ -90,77 +94,46 @@ function parquetSchema(layout: Layout): ParquetSchemaElement[] {
   ];
 }
 
-/** The schema fields forwardpool writes (and reads back from its own files, for merges). */
-export interface ParquetSchemaElement { name: string; num_children?: number; repetition_type?: string; type?: string; converted_type?: string }
-
-export interface ParquetColumnWriter {
-  /** One row group of `columns` (one array per schema column, in order). */
-  group(columns: unknown[]): Promise<void>;
-  finish(): Promise<void>;
-}
-
-/**
- * hyparquet-writer over a stream: one row group per call, its bytes handed to the stream at
- * once. The one place that sets the writer's options, so a merge of parts writes the same bytes
- * as the unsharded run.
- */
-export async function parquetColumnWriter(stream: Writable, schema: ParquetSchemaElement[]): Promise<ParquetColumnWriter> {
-  const { ByteWriter, ParquetWriter } = await import('hyparquet-writer');
-  const bytes = new ByteWriter();
-  let pending: Promise<void> = Promise.resolve();
-  const flush = () => {
-    if (bytes.index === 0) return pending;
-    const chunk = new Uint8Array(bytes.buffer, 0, bytes.index).slice();
-    bytes.index = 0;
-    pending = pending.then(() => write(stream, chunk));
-    return pending;
-  };
-  (bytes as unknown as { flush: () => Promise<void> }).flush = flush;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const writer = new ParquetWriter({ writer: bytes, schema: schema as any, codec: 'SNAPPY', createdBy: 'forwardpool' });
-  const leaves = schema.slice(1);
-  return {
-    async group(columns) {
-      const rows = (columns[0] as ArrayLike<unknown> | undefined)?.length ?? 0;
-      if (rows === 0) return;
-      const columnData = leaves.map((e, i) => ({ name: e.name, data: columns[i], offsetIndex: false }));
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      await writer.write({ columnData: columnData as any, rowGroupSize: rows });
-      await flush();
-    },
-    async finish() {
-      writer.finish();
-      await flush();
-    },
-  };
-}
-
-async function parquetSink(stream: Writable, layout: Layout, minGroupRows: number): Promise<ColumnarSink> {
+/** Blocks of output columns as one array per output column (the order of parquetSchema). */
+function parquetColumns(layout: Layout, blocks: OutputColumns[]): unknown[] {
   const K = layout.kept.length;
-  const out = await parquetColumnWriter(stream, parquetSchema(layout));
+  const rows = blocks.reduce((n, b) => n + b.rows, 0);
+  const columns: unknown[] = [];
+  const one = blocks.length === 1 ? blocks[0]! : undefined;
+  for (let k = 0; k < K; k++) columns.push(keptArray(one ? one.kept[k]! : blocks.flatMap((b) => b.kept[k]!), layout.kept[k]!));
+  for (let j = 0; j < layout.units; j++) {
+    if (one) { columns.push(unitColumn(one.y, one.rows, one.y.length / one.rows, j, layout.dtype)); continue; }
+    const col = layout.dtype === 'float64' ? new Float64Array(rows) : new Float32Array(rows);
+    let at = 0;
+    for (const b of blocks) { col.set(unitColumn(b.y, b.rows, b.y.length / b.rows, j, layout.dtype), at); at += b.rows; }
+    columns.push(col);
+  }
+  if (layout.label) columns.push(one ? one.labels! : blocks.flatMap((b) => b.labels!));
+  return columns;
+}
+
+/** A block's row group, encoded where this runs (a pool worker, for columnar input). */
+export async function encodeBlock(job: ScoreJob, dtype: DType, block: OutputColumns): Promise<EncodedGroup> {
+  return encodeParquetGroup(parquetSchema(job, dtype), parquetColumns(layoutOf(job, dtype), [block]));
+}
+
+async function parquetSink(stream: Writable, job: ScoreJob, dtype: DType, minGroupRows: number): Promise<ColumnarSink> {
+  const layout = layoutOf(job, dtype);
+  const schema = parquetSchema(job, dtype);
+  const out = await parquetAppender(stream, schema);
   let held: OutputColumns[] = [];
   let heldRows = 0;
   const writeGroup = async () => {
     if (held.length === 0) return;
     const blocks = held;
     held = []; heldRows = 0;
-    const rows = blocks.reduce((n, b) => n + b.rows, 0);
-    const N = layout.units === 0 ? 0 : blocks[0]!.y.length / blocks[0]!.rows;
-    const columns: unknown[] = [];
-    for (let k = 0; k < K; k++) columns.push(keptArray(blocks.flatMap((b) => b.kept[k]!), layout.kept[k]!));
-    for (let j = 0; j < layout.units; j++) {
-      const col = layout.dtype === 'float64' ? new Float64Array(rows) : new Float32Array(rows);
-      let at = 0;
-      for (const b of blocks) { col.set(unitColumn(b.y, b.rows, N, j, layout.dtype), at); at += b.rows; }
-      columns.push(col);
-    }
-    if (layout.label) columns.push(blocks.flatMap((b) => b.labels!));
-    await out.group(columns);
+    await out.append(await encodeParquetGroup(schema, parquetColumns(layout, blocks)));
   };
   return {
     async write(res) {
       const c = res.columns;
       if (!c || c.rows === 0) return;
+      if (c.parquet) { await out.append(c.parquet); return; } // encoded by the worker
       held.push(c);
       heldRows += c.rows;
       if (heldRows >= minGroupRows) await writeGroup();
