@@ -45,9 +45,10 @@ describe('without onnxruntime-node', () => {
 });
 
 describe('the ONNX writer', () => {
-  it('EXPECTED FAILURE - a layer kind it does not know is refused by name', () => {
-    const l = { inputs: 2, units: 2, weights: new Float32Array(4), bias: new Float32Array(2), activation: { name: 'identity', alpha: 0, beta: 0 } };
-    expect(() => writeOnnx({ dtype: 'float32', layers: [l, { ...l, kind: 'layer_norm' }] })).toThrow(/^layer 1 is a "layer_norm" layer; forwardpool's ONNX writer \(used by the onnxruntime kernel\) writes only dense layers$/);
+  it('EXPECTED FAILURE - a layer type it does not know is refused by name', () => {
+    const l = { type: 'dense' as const, inputs: 2, units: 2, weights: new Float32Array(4), bias: new Float32Array(2), activation: { name: 'identity', alpha: 0, beta: 0 } };
+    // @ts-expect-error: a layer type the writer does not have
+    expect(() => writeOnnx({ dtype: 'float32', layers: [l, { ...l, type: 'conv' }] })).toThrow(/^layer 1 is a "conv" layer; forwardpool's ONNX writer \(used by the onnxruntime kernel\) writes dense and layer_norm layers$/);
   });
   it('EXPECTED FAILURE - float64 gelu (erf form): onnxruntime has no float64 Erf kernel', () => {
     const { model } = randomModel(rng(2), [3, 4], ['gelu'], 'float64');
@@ -79,6 +80,34 @@ describe.skipIf(!hasOrt)('oracle: the onnxruntime kernel against the float64 ref
     const y = await runAll(runner, [1, -1, 0.5], 3, 3, 'float32');
     expect(Array.from(y)).toEqual([1, 0, 0, 0, 1, 0, 1, 0, 0]);
   });
+});
+
+describe.skipIf(!hasOrt)('layer_norm layers on the onnxruntime kernel', () => {
+  for (const dtype of ['float32', 'float64'] as const) {
+    it(`dense → layer_norm (scale, bias, epsilon) relu → dense softmax, ${dtype}: as the JavaScript kernel`, async () => {
+      const r = rng(7);
+      const w = (n: number) => Array.from({ length: n }, () => r() * 2 - 1);
+      const model = defineModel({
+        dtype,
+        layers: [
+          { weights: Float64Array.from(w(6 * 8)), units: 8, bias: w(8), activation: 'identity' },
+          { type: 'layer_norm', scale: w(8), bias: w(8), epsilon: 1e-3, activation: 'relu' },
+          { weights: Float64Array.from(w(8 * 3)), units: 3, bias: w(3), activation: 'softmax' },
+        ],
+      });
+      const x = Matrix.wrap(arrayOf(dtype).from(randomRows(r, 41, 6)), 41, 6);
+      const ort = await createEngine(model, { kernel: 'onnxruntime', threads: 2 });
+      const js = await createEngine(model, { kernel: 'js', threads: 1 });
+      try {
+        const got = await ort.predict(x);
+        const want = await js.predict(x);
+        expect(maxRelError(got.data, Array.from(want.data))).toBeLessThanOrEqual(TOL[dtype]);
+      } finally {
+        await ort.close();
+        await js.close();
+      }
+    });
+  }
 });
 
 describe.skipIf(!hasOrt)('determinism: a row does not depend on the block, the chunk or its position', () => {

@@ -9,7 +9,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { npyHeader, npyHeaderLength, NpyFormatError, parseNpyHeader, reservedNpyHeaderLength } from './npy.js';
 import { splitFirstRow } from './rows.js';
 import { tempPathBeside } from './temp-path.js';
@@ -26,7 +26,37 @@ export const MERGERS: Record<string, Merger> = {
   csv: mergeCsv,
   ndjson: mergeConcat,
   npy: mergeNpy,
+  parquet: (parts, tmp) => mergeColumnar(parts, tmp, async (out) => (await import('./columnar/merge.js')).mergeParquetParts(parts, out)),
+  arrow: (parts, tmp) => mergeColumnar(parts, tmp, async (out) => (await import('./columnar/merge.js')).mergeArrowParts(parts, out, await arrowKindOf(parts[0]))),
 };
+
+/** Parquet and Arrow parts are read back and written again by the writer `score` uses (src/io/columnar/merge.ts). */
+async function mergeColumnar(parts: string[], tmp: string, join: (out: Writable) => Promise<number>): Promise<{ rows: number }> {
+  const out = createWriteStream(tmp);
+  const closed = new Promise<void>((resolve, reject) => { out.once('close', resolve); out.once('error', reject); });
+  try {
+    const rows = await join(out);
+    out.end();
+    await closed;
+    return { rows };
+  } catch (e) {
+    out.destroy();
+    throw e;
+  }
+}
+
+/** The Arrow IPC format of the parts, as `score` wrote them: the file format starts with ARROW1. */
+async function arrowKindOf(part: string | undefined): Promise<'file' | 'stream'> {
+  if (part === undefined) throw new MergeError('no parts to merge');
+  const fh = await open(part, 'r');
+  try {
+    const head = new Uint8Array(6);
+    await fh.read(head, 0, 6, 0);
+    return new TextDecoder().decode(head) === 'ARROW1' ? 'file' : 'stream';
+  } finally {
+    await fh.close();
+  }
+}
 
 export interface MergeOptions {
   output: string;

@@ -181,11 +181,31 @@ export async function checkShardable(input: string): Promise<void> {
 
 const UNCLOSED = /not closed before the end of the input|ends inside a quoted field/;
 
+/**
+ * Parquet by row groups, Arrow IPC files by record batches: shard I of N scores units
+ * [I·total/N, (I+1)·total/N). Messages name rows of the whole file already.
+ */
+async function scoreColumnarShard(o: ScoreFileOptions, spec: ShardSpec): Promise<ScoreSummary> {
+  let units: [number, number];
+  try {
+    await checkShardable(o.input);
+    const { columnarUnits, shardUnits } = await import('./columnar/pipeline.js');
+    const total = await columnarUnits(o.input, o.inputFormat as 'parquet' | 'arrow');
+    if (total === undefined) throw new ScoreUsageError(`--shard needs the Arrow IPC file format (the stream format has no index of its record batches); got ${basename(o.input)}`);
+    units = shardUnits(total, spec.index, spec.count);
+  } catch (e) {
+    if (!o.keepPool) await o.pool?.destroy(); // scoreFile owns a given pool, and it will not run
+    throw e;
+  }
+  return scoreFile({ ...o, units });
+}
+
 /** `scoreFile` for shard `spec.index` of `spec.count`; errors carry whole-file lines. */
 export async function scoreShard(o: ScoreFileOptions, spec: ShardSpec): Promise<ScoreSummary> {
   const source = basename(o.input);
   let file: FileBytes | undefined;
   let plan: ShardPlan;
+  if (o.inputFormat === 'parquet' || o.inputFormat === 'arrow') return scoreColumnarShard(o, spec);
   try {
     await checkShardable(o.input);
     const planner = SHARD_PLANNERS[o.inputFormat];

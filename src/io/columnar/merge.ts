@@ -11,10 +11,7 @@ import { loadArrow } from './arrow-read.js';
 import { arrowBatchWriter } from './writers.js';
 import { encodeParquetGroup, parquetAppender, type ParquetAppender, type ParquetSchemaElement } from './parquet-groups.js';
 
-/** A part that is not what forwardpool wrote for the same job (another schema, another format). */
-export class MergeError extends Error {
-  override name = 'MergeError';
-}
+import { MergeError } from '../merge.js';
 
 /** The schema fields forwardpool writes, read back from a part's footer. */
 function schemaOf(schema: ParquetSchemaElement[]): ParquetSchemaElement[] {

@@ -13,11 +13,12 @@ const specs = new WeakMap<object, OrtRunSpec>();
 export function mlpOnnxBytes(model: Model): Uint8Array {
   return writeOnnx({
     dtype: model.dtype,
-    layers: model.layers.map((l, i) => ({
-      kind: (l as { kind?: string }).kind,
-      inputs: l.inputs, units: l.units, ...model.getWeights(i),
-      activation: { name: l.activation.name, alpha: l.activation.alpha, beta: l.activation.beta },
-    })),
+    layers: model.layers.map((l, i) => {
+      const activation = { name: l.activation.name, alpha: l.activation.alpha, beta: l.activation.beta };
+      return l.type === 'layer_norm'
+        ? { type: 'layer_norm' as const, inputs: l.inputs, units: l.units, activation, ...model.getLayerNorm(i) }
+        : { type: 'dense' as const, inputs: l.inputs, units: l.units, activation, ...model.getWeights(i) };
+    }),
   });
 }
 

@@ -13,16 +13,15 @@ import { ModelFormatError } from '../../errors.js';
 import { ModelProto, type OnnxAttribute, type OnnxNode, type OnnxTensor } from './onnx-schema.js';
 import type { DType, FloatArray } from '../../types.js';
 
-/** What the writer needs of one layer (Model.layers[i] plus Model.getWeights(i)). */
-export interface WritableLayer {
-  /** Undefined or 'dense'; any other kind is refused. */
-  kind?: string;
+/** What the writer needs of one layer (Model.layers[i] plus Model.getWeights(i) or getLayerNorm(i)). */
+export type WritableLayer = {
   inputs: number;
   units: number;
-  weights: FloatArray; // row-major inputs x units
-  bias: FloatArray;
   activation: { name: string; alpha: number; beta: number };
-}
+} & (
+  | { type: 'dense'; weights: FloatArray /* row-major inputs x units */; bias: FloatArray }
+  | { type: 'layer_norm'; scale: FloatArray; bias: FloatArray; epsilon: number }
+);
 
 export interface WritableModel {
   dtype: DType;
@@ -84,6 +83,21 @@ function eluComposed(g: GraphBuilder, x: string, alpha: number): string {
   return g.node('Add', [g.node('Max', [x, zero]), tail]);
 }
 
+/**
+ * Layer normalization over the last axis. float32: the LayerNormalization op (opset 17). float64:
+ * spelled out (mean, centred variance, divide), since the op's CPU kernel computes in float32.
+ */
+function layerNorm(g: GraphBuilder, x: string, scale: FloatArray, bias: FloatArray, epsilon: number): string {
+  const n = scale.length;
+  if (g.dtype === 'float32') return g.node('LayerNormalization', [x, g.constant(scale, [n]), g.constant(bias, [n])], [iAttr('axis', -1), fAttr('epsilon', epsilon)]);
+  const axes = { name: 'axes', type: 7, ints: [-1] } as OnnxAttribute;
+  const mean = g.node('ReduceMean', [x], [axes]);
+  const d = g.node('Sub', [x, mean]);
+  const variance = g.node('ReduceMean', [g.node('Mul', [d, d])], [axes]);
+  const normed = g.node('Div', [d, g.node('Sqrt', [g.node('Add', [variance, g.scalar(epsilon)])])]);
+  return g.node('Add', [g.node('Mul', [normed, g.constant(scale, [n])]), g.constant(bias, [n])]);
+}
+
 /** One activation after a Gemm output `x`; returns the activated tensor's name. */
 function activation(g: GraphBuilder, x: string, act: WritableLayer['activation'], layer: number): string {
   const f64 = g.dtype === 'float64';
@@ -130,6 +144,10 @@ function activation(g: GraphBuilder, x: string, act: WritableLayer['activation']
       return g.node('Mul', [g.node('Mul', [x, g.scalar(0.5)]), t]);
     }
     case 'silu': return g.node('Mul', [x, g.node('Sigmoid', [x])]);
+    case 'hard_swish': // x * relu6(x + 3) / 6 (the HardSwish op has no float64 kernel)
+      return g.node('Div', [g.node('Mul', [x, g.node('Clip', [g.node('Add', [x, g.scalar(3)]), g.scalar(0), g.scalar(6)])]), g.scalar(6)]);
+    case 'mish': // x * tanh(softplus(x)) (the Mish op is opset 18)
+      return g.node('Mul', [x, g.node('Tanh', [activation(g, x, { name: 'softplus', alpha, beta }, layer)])]);
     case 'softmax': return g.node('Softmax', [x], [iAttr('axis', -1)]);
     case 'log_softmax': return g.node('LogSoftmax', [x], [iAttr('axis', -1)]);
     default:
@@ -142,12 +160,15 @@ export function writeOnnx(model: WritableModel): Uint8Array {
   const g = new GraphBuilder(model.dtype);
   let x = ONNX_INPUT;
   model.layers.forEach((l, i) => {
-    if (l.kind !== undefined && l.kind !== 'dense') {
-      throw new ModelFormatError(`layer ${i} is a ${JSON.stringify(l.kind)} layer; forwardpool's ONNX writer (used by the onnxruntime kernel) writes only dense layers`);
+    if (l.type === 'layer_norm') {
+      x = activation(g, layerNorm(g, x, l.scale, l.bias, l.epsilon), l.activation, i);
+    } else if (l.type === 'dense') {
+      const w = g.constant(l.weights, [l.inputs, l.units]);
+      const b = g.constant(l.bias, [l.units]);
+      x = activation(g, g.node('Gemm', [x, w, b]), l.activation, i);
+    } else {
+      throw new ModelFormatError(`layer ${i} is a ${JSON.stringify((l as { type: unknown }).type)} layer; forwardpool's ONNX writer (used by the onnxruntime kernel) writes dense and layer_norm layers`);
     }
-    const w = g.constant(l.weights, [l.inputs, l.units]);
-    const b = g.constant(l.bias, [l.units]);
-    x = activation(g, g.node('Gemm', [x, w, b]), l.activation, i);
   });
   // The last node's output becomes the graph's output `y`.
   const last = g.nodes[g.nodes.length - 1]!;
