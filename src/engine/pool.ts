@@ -3,14 +3,15 @@ import { Piscina } from 'piscina';
 
 /**
  * Where the worker entry lives. From the built package (dist/src/engine/pool.js) it is the
- * compiled dist/workers/forward.js. When this module itself runs from TypeScript source (tests
- * under vitest, or tsx), the worker is the .ts file, loaded through tsx.
+ * compiled CommonJS shim dist/workers/<name>-entry.cjs, which imports dist/workers/<name>.js
+ * (see workers/forward-entry.cts for why). When this module itself runs from TypeScript source
+ * (tests under vitest, or tsx), the worker is the .ts file, loaded through tsx.
  */
 export function workerEntry(name: 'forward' | 'forward-ort' | 'score' | 'score-ort' | 'row-split'): { filename: string; execArgv: string[] } {
   const here = import.meta.url;
   const fromSource = here.endsWith('.ts');
   return {
-    filename: new URL(`../../workers/${name}.${fromSource ? 'ts' : 'js'}`, here).href,
+    filename: new URL(`../../workers/${fromSource ? `${name}.ts` : `${name}-entry.cjs`}`, here).href,
     execArgv: fromSource ? ['--import', 'tsx'] : [],
   };
 }
