@@ -260,7 +260,7 @@ export async function createEngine(model: AnyModel, options?: EngineOptions): Pr
   if (!isModel(model) && !isOnnxGraphModel(model)) throw Errors.type('model', 'a Model from defineModel() or loadModel()', model);
   // fillOptions checks the options' type; chooseKernel settles 'auto' and graph models first.
   const given: EngineOptions = typeof options === 'object' && options !== null ? options : {};
-  const kernel = await chooseKernel(given.kernel, model);
+  const kernel = await chooseKernel(given.kernel, model, 'options.kernel', given.splitRows !== true);
   const filled = fillOptions(kernel === given.kernel ? options : { ...given, kernel }, model.costPerRow, model.kind === 'mlp' ? kernelModelOf(model) : undefined);
   // A missing onnxruntime-node is reported here, as itself, not as a worker start-up failure.
   if (filled.kernel === 'onnxruntime') await loadOrt();
