@@ -8,7 +8,6 @@ import { Errors, ModelFormatError } from '../../errors.js';
 import type { AnyModel } from '../../model/onnx-graph.js';
 import type { KernelChoice } from '../select.js';
 import { ortAvailable } from './load.js';
-import { ortSpecOf } from './spec.js';
 
 /**
  * Multiply-adds per row from which onnxruntime (one intra-op thread per worker) beats the
@@ -18,9 +17,9 @@ import { ortSpecOf } from './spec.js';
 export const ORT_AUTO_MIN_COST = 1_000;
 
 /** Whether forwardpool's ONNX writer can express the model (float64 gelu cannot; see onnx-write.ts). */
-function writable(model: AnyModel): boolean {
+async function writable(model: AnyModel): Promise<boolean> {
   try {
-    ortSpecOf(model);
+    (await import('./spec.js')).ortSpecOf(model);
     return true;
   } catch (e) {
     if (e instanceof ModelFormatError) return false;
@@ -40,6 +39,6 @@ export async function chooseKernel(choice: KernelChoice | undefined, model: AnyM
     }
     return 'onnxruntime';
   }
-  if (autoOrt && (choice === undefined || choice === 'auto') && model.costPerRow >= ORT_AUTO_MIN_COST && writable(model) && (await ortAvailable())) return 'onnxruntime';
+  if (autoOrt && (choice === undefined || choice === 'auto') && model.costPerRow >= ORT_AUTO_MIN_COST && (await ortAvailable()) && (await writable(model))) return 'onnxruntime';
   return choice;
 }
