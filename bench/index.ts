@@ -95,12 +95,13 @@ async function engineSuite(): Promise<void> {
 }
 
 async function latencySuite(): Promise<void> {
-  say('## Latency of predict() (784→512→256→10 float32, default options: small batches run inline, one row split over the calling thread and a helper)');
+  say("## Latency of predict() (784→512→256→10 float32, the WebAssembly kernel 'auto' takes without onnxruntime-node, otherwise default options: small batches run inline, one row split over the calling thread and a helper)");
   say('');
   say('| batch rows | p50 ms | p99 ms | samples |');
   say('|---:|---:|---:|---:|');
   const model = mlp([784, 512, 256, 10], ['relu', 'relu', 'softmax'], 'float32');
-  const engine = await createEngine(model);
+  // Pinned: where onnxruntime-node is installed 'auto' takes it for this model, and it never runs inline.
+  const engine = await createEngine(model, { kernel: resolveKernel('auto') });
   const out: unknown[] = [];
   for (const rows of [1, 64]) {
     const x = randomMatrix(rows, 784, 'float32');

@@ -157,7 +157,7 @@ describe.skipIf(!built)('forwardpool score', () => {
     }
     const bad = cli(['score', '--model', clfPath, '--input', input, '--kernel', 'gpu']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--kernel must be one of auto, wasm-fma, wasm, js, got "gpu"/);
+    expect(bad.stderr).toMatch(/--kernel must be one of auto, wasm-fma, wasm, js, onnxruntime, got "gpu"/);
   });
 
   it('EXPECTED FAILURE - a bad model file exits 4; a model whose inputs are not columns exits 3', async () => {

@@ -216,7 +216,7 @@ describe('bad input', () => {
     await expect(createEngine(model, { maxQueue: -1 })).rejects.toThrow(/options.maxQueue/);
     await expect(createEngine(model, { inlineBelowRows: -1 })).rejects.toThrow(/options.inlineBelowRows/);
     // @ts-expect-error not a kernel
-    await expect(createEngine(model, { kernel: 'gpu' })).rejects.toThrow(/options.kernel must be 'auto', 'wasm-fma', 'wasm' or 'js', got: "gpu"/);
+    await expect(createEngine(model, { kernel: 'gpu' })).rejects.toThrow(/options.kernel must be 'auto', 'wasm-fma', 'wasm', 'js' or 'onnxruntime', got: "gpu"/);
     // @ts-expect-error unknown option
     await expect(createEngine(model, { thread: 2 })).rejects.toThrow(/options has an unknown key "thread"; expected one of: threads, chunkRows/);
   });

@@ -6,6 +6,11 @@
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { createEngine, Matrix, type ActivationName, type DType } from '../src/index.js';
+import { resolveKernel } from '../src/kernels/select.js';
+
+// The WebAssembly kernel 'auto' resolves to without onnxruntime-node (which 'auto' takes for wide
+// models where it is installed, and which never splits rows).
+const WASM = resolveKernel('auto');
 import { wasmFmaAvailable, wasmSimdAvailable } from '../src/kernels/wasm.js';
 import { randomModel, randomRows, rng } from './helpers/random.js';
 import type { Engine } from '../src/index.js';
@@ -74,7 +79,7 @@ describe.skipIf(!available)('one-row calls split over two threads', () => {
     const r = rng(73);
     const { model: wide } = randomModel(r, [784, 512, 256, 10], ['relu', 'relu', 'softmax'], 'float32');
     const { model: narrow } = randomModel(r, [32, 64, 64, 1], ['relu', 'relu', 'sigmoid'], 'float32');
-    const e = await createEngine(wide, { threads: 2 });
+    const e = await createEngine(wide, { threads: 2, kernel: WASM });
     try {
       expect(e.stats().splitRows).toBe(true);
       const one = Matrix.wrap(randomRows(r, 1, 784), 1, 784);
@@ -86,7 +91,7 @@ describe.skipIf(!available)('one-row calls split over two threads', () => {
       await e.close();
     }
     for (const [model, threads] of [[narrow, 2], [wide, 1]] as const) {
-      const off = await createEngine(model, { threads });
+      const off = await createEngine(model, { threads, kernel: WASM });
       expect(off.stats().splitRows).toBe(false);
       await off.close();
     }
@@ -95,8 +100,8 @@ describe.skipIf(!available)('one-row calls split over two threads', () => {
   it('the helper\'s loop ends after a second without calls and starts again on the next one-row call', async () => {
     const r = rng(75);
     const { model } = randomModel(r, [784, 512, 256, 10], ['relu', 'relu', 'softmax'], 'float32');
-    const e = await createEngine(model, { threads: 2 });
-    const plain = await createEngine(model, { threads: 2, splitRows: false });
+    const e = await createEngine(model, { threads: 2, kernel: WASM });
+    const plain = await createEngine(model, { threads: 2, kernel: WASM, splitRows: false });
     try {
       const x = Matrix.wrap(randomRows(r, 1, 784), 1, 784);
       const want = Array.from((await plain.predict(x)).data);

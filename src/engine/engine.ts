@@ -12,7 +12,8 @@ import { isModel, kernelModelOf } from '../model/model.js';
 import { isOnnxGraphModel, type AnyModel } from '../model/onnx-graph.js';
 import { chooseKernel } from '../kernels/onnxruntime/choose.js';
 import { loadOrt } from '../kernels/onnxruntime/load.js';
-import { ortBlockRows, ortSpecOf } from '../kernels/onnxruntime/spec.js';
+import { ortBlockRows } from '../kernels/onnxruntime/block.js';
+import type { OrtRunSpec } from '../kernels/onnxruntime/runner.js';
 import { Gate } from './gate.js';
 import { toInputMatrix, type PredictInput } from './input.js';
 import { fillOptions, type EngineOptions, type FilledOptions } from './options.js';
@@ -91,14 +92,15 @@ class PoolEngine implements Engine {
   #idle: (() => void) | undefined;
   #counts = { tasks: 0, rows: 0, calls: 0, inlineCalls: 0, splitCalls: 0, retries: 0 };
 
-  constructor(model: AnyModel, options: FilledOptions) {
+  /** `ortSpec`: what the workers run on 'onnxruntime' (made by createEngine, which imports the writer only then). */
+  constructor(model: AnyModel, options: FilledOptions, ortSpec?: OrtRunSpec) {
     this.model = model;
     this.#options = options;
     const ort = options.kernel === 'onnxruntime';
     this.#kernel = ort || model.kind !== 'mlp' ? undefined : kernelModelOf(model);
     this.#block = ort ? ortBlockRows(model.costPerRow) : 1;
     const workerData = ort
-      ? { spec: ortSpecOf(model), block: this.#block }
+      ? { spec: ortSpec!, block: this.#block }
       : ({ model: this.#kernel!, kernel: this.#options.kernel } satisfies PoolWorkerData);
     this.#pool = createPool(ort ? 'forward-ort' : 'forward', workerData, {
       threads: options.threads,
@@ -262,11 +264,15 @@ export async function createEngine(model: AnyModel, options?: EngineOptions): Pr
   if (!isModel(model) && !isOnnxGraphModel(model)) throw Errors.type('model', 'a Model from defineModel() or loadModel()', model);
   // fillOptions checks the options' type; chooseKernel settles 'auto' and graph models first.
   const given: EngineOptions = typeof options === 'object' && options !== null ? options : {};
-  const kernel = await chooseKernel(given.kernel, model);
+  const kernel = await chooseKernel(given.kernel, model, 'options.kernel', given.splitRows !== true);
   const filled = fillOptions(kernel === given.kernel ? options : { ...given, kernel }, model.costPerRow, model.kind === 'mlp' ? kernelModelOf(model) : undefined);
   // A missing onnxruntime-node is reported here, as itself, not as a worker start-up failure.
-  if (filled.kernel === 'onnxruntime') await loadOrt();
-  const engine = new PoolEngine(model, filled);
+  let ortSpec: OrtRunSpec | undefined;
+  if (filled.kernel === 'onnxruntime') {
+    await loadOrt();
+    ortSpec = (await import('../kernels/onnxruntime/spec.js')).ortSpecOf(model);
+  }
+  const engine = new PoolEngine(model, filled, ortSpec);
   try {
     await engine.warmUp();
   } catch (e) {

@@ -174,7 +174,7 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
     if (rejects) await write(rejects.stream, 'line,column,reason,row\n');
 
     // Sent with every task; weights (or the ONNX bytes) are shared memory.
-    const setup = ortScorePool.has(pool) ? ortScoreSetup(jobId(), o.model, job) : { id: jobId(), model: kernelModelOf(o.model as Parameters<typeof kernelModelOf>[0]), job };
+    const setup = ortScorePool.has(pool) ? await ortScoreSetup(jobId(), o.model, job) : { id: jobId(), model: kernelModelOf(o.model as Parameters<typeof kernelModelOf>[0]), job };
     const maxInFlight = o.threads * 3;
     const inFlight: Array<{ result: Promise<ChunkOutput>; size: number }> = [];
     let rows = 0, rejected = 0, bytesDone = 0;

@@ -9,7 +9,7 @@ import type { Piscina } from 'piscina';
 import { createPool } from '../engine/pool.js';
 import { chooseKernel } from '../kernels/onnxruntime/choose.js';
 import { loadOrt } from '../kernels/onnxruntime/load.js';
-import { ortBlockRows, ortSpecOf } from '../kernels/onnxruntime/spec.js';
+import { ortBlockRows } from '../kernels/onnxruntime/block.js';
 import type { KernelChoice } from '../kernels/select.js';
 import type { AnyModel } from '../model/onnx-graph.js';
 import type { ScoreJob } from './score-job.js';
@@ -42,6 +42,8 @@ ortScorePool.choose = async (o: { model: AnyModel; kernel?: KernelChoice; pool?:
   return ortScorePool(o.threads);
 };
 
-export function ortScoreSetup(id: string, model: AnyModel, job: ScoreJob) {
+/** What every task of an onnxruntime score run carries (the ONNX writer is imported only here). */
+export async function ortScoreSetup(id: string, model: AnyModel, job: ScoreJob) {
+  const { ortSpecOf } = await import('../kernels/onnxruntime/spec.js');
   return { id, spec: ortSpecOf(model), block: ortBlockRows(model.costPerRow), job };
 }

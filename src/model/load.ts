@@ -41,9 +41,9 @@ export function loadNotes(model: Model): readonly string[] {
  * onnxruntime-node; if the graph cannot be scored row by row either, both reasons are given.
  */
 async function onnxGraphOr(bytes: Uint8Array, refusal: ModelFormatError): Promise<AnyModel> {
-  const { OnnxGraphModel } = await import('./onnx-graph.js');
+  const [{ OnnxGraphModel }, { readOnnxGraph }] = await Promise.all([import('./onnx-graph.js'), import('./formats/onnx-graph-read.js')]);
   try {
-    return new OnnxGraphModel(bytes, refusal.message);
+    return new OnnxGraphModel(readOnnxGraph(bytes), bytes, refusal.message);
   } catch (e) {
     if (!(e instanceof ModelFormatError)) throw e;
     throw Errors.modelFormat(`${refusal.message}; nor can it run as an ONNX graph model (onnxruntime kernel): ${e.message}`, refusal);
