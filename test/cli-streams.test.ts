@@ -157,7 +157,7 @@ describe.skipIf(!built)('score: compressed output, round trips', () => {
     expect(a.stderr).toMatch(/npy output cannot be compressed/);
     const b = cli(['score', '--model', linearPath, '--input', plain, '--output-format', 'csv.zst']);
     expect(b.code).toBe(2);
-    expect(b.stderr).toMatch(/--output-format must be one of csv, ndjson, npy, got "csv\.zst" \(csv and ndjson may end in \.gz or \.br\)/);
+    expect(b.stderr).toMatch(/--output-format must be one of csv, ndjson, npy, parquet, arrow, got "csv\.zst" \(csv and ndjson may end in \.gz or \.br\)/);
   });
 });
 

@@ -28,7 +28,9 @@ describe('detect: names', () => {
     expect(parseFormatValue('ndjson.br', OUTPUT_FORMATS)).toEqual({ format: 'ndjson', compression: 'brotli' });
     expect(parseFormatValue('csv.zst', INPUT_FORMATS)).toBeUndefined();
     expect(parseFormatValue('f32.gz', INPUT_FORMATS)).toBeUndefined();
-    expect(parseFormatValue('parquet', INPUT_FORMATS)).toBeUndefined();
+    expect(parseFormatValue('parquet', INPUT_FORMATS)).toEqual({ format: 'parquet' });
+    expect(parseFormatValue('parquet.gz', INPUT_FORMATS)).toBeUndefined(); // columnar files compress inside
+    expect(parseFormatValue('xlsx', INPUT_FORMATS)).toBeUndefined();
     expect(parseFormatValue('csv.gz.gz', INPUT_FORMATS)).toBeUndefined();
   });
 });
