@@ -3,16 +3,16 @@
  * piscina require()s a worker file before it tries import(); on Node 20.19+ that require() of an
  * ES module goes through require(esm), which intermittently aborted the process
  * ("v8::Module::IsGraphAsync must be used on an instantiated module"). The ES module is imported
- * here instead, once, on the first task; later tasks call it directly (still synchronously
- * where its handler is synchronous).
+ * here instead, as the worker starts (so it loads while the pool waits for its first task); a
+ * task that comes first waits for it, and a failed import fails that task with its error.
  */
 type Handler = typeof import('./forward.js').default;
 let handler: Handler | undefined;
-let loading: Promise<Handler> | undefined;
+const loading = import('./forward.js').then((m) => (handler = m.default));
+loading.catch(() => {}); // reported by the first task, not as an unhandled rejection
 
 function run(task: Parameters<Handler>[0]): unknown {
-  if (handler) return handler(task as never);
-  loading ??= import('./forward.js').then((m) => (handler = m.default));
+  if (handler) return handler(task as never); // synchronous where the handler is
   return loading.then((h) => h(task as never));
 }
 
