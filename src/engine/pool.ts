@@ -3,16 +3,17 @@ import { Piscina } from 'piscina';
 
 /**
  * Where the worker entry lives. From the built package (dist/src/engine/pool.js) it is the
- * compiled CommonJS shim dist/workers/<name>-entry.cjs, which imports dist/workers/<name>.js
- * (see workers/forward-entry.cts for why). When this module itself runs from TypeScript source
+ * compiled CommonJS entry dist/workers/entry.cjs, which imports dist/workers/<name>.js
+ * (see workers/entry.cts for why). When this module itself runs from TypeScript source
  * (tests under vitest, or tsx), the worker is the .ts file, loaded through tsx.
  */
-export function workerEntry(name: 'forward' | 'forward-ort' | 'score' | 'score-ort' | 'row-split'): { filename: string; execArgv: string[] } {
+export function workerEntry(name: 'forward' | 'forward-ort' | 'score' | 'score-ort' | 'row-split'): { filename: string; execArgv: string[]; argv: string[] } {
   const here = import.meta.url;
   const fromSource = here.endsWith('.ts');
   return {
-    filename: new URL(`../../workers/${fromSource ? `${name}.ts` : `${name}-entry.cjs`}`, here).href,
+    filename: new URL(`../../workers/${fromSource ? `${name}.ts` : 'entry.cjs'}`, here).href,
     execArgv: fromSource ? ['--import', 'tsx'] : [],
+    argv: fromSource ? [] : ['--entry', name],
   };
 }
 
@@ -27,11 +28,12 @@ export interface PoolOptions {
  * Used for the forward workers (engine) and the score workers (file pipeline).
  */
 export function createPool(entry: 'forward' | 'forward-ort' | 'score' | 'score-ort' | 'row-split', workerData: unknown, options: PoolOptions): Piscina {
-  const { filename, execArgv } = workerEntry(entry);
+  const { filename, execArgv, argv } = workerEntry(entry);
   const pool = new Piscina({
     name: 'default',
     filename,
     execArgv,
+    argv,
     workerData,
     minThreads: options.threads,
     maxThreads: options.threads,
