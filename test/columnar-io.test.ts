@@ -212,3 +212,33 @@ describe('shards by row group / record batch, and merges of the parts', () => {
     await expect(score({ input, output: join(dir, 'range.csv'), inputFormat: 'parquet', outputFormat: 'csv', units: [5, 9] })).rejects.toThrow(/within 0-7 row groups, got \[5, 9\)/);
   });
 });
+
+describe.skipIf(!built)('forwardpool score --shard and merge on columnar files (the command line)', () => {
+  for (const [inKind, outKind] of [['parquet', 'parquet'], ['parquet', 'csv'], ['arrow', 'arrow']] as const) {
+    it(`${inKind} in, ${outKind} out: 3 shards of the 7 row groups / record batches, merged, are byte for byte the unsharded output`, async () => {
+      const input = inKind === 'parquet' ? await parquetInput(`cli-shard.parquet`) : await arrowInput(`cli-shard.arrow`);
+      const whole = join(dir, `cli-whole-${inKind}.${outKind}`);
+      const base = ['--model', clfPath, '--input', input, '--id', 'id', '--features', 'a,b,c,d', '--threads', '2', '--quiet', '--force'];
+      expect(cli(['score', ...base, '--output', whole]).code).toBe(0);
+      const parts: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const part = join(dir, `cli-part-${inKind}-${i}.${outKind}`);
+        const r = cli(['score', ...base, '--output', part, '--shard', `${i}/3`]);
+        expect(r.code, r.stderr).toBe(0);
+        parts.push(part);
+      }
+      const out = join(dir, `cli-merged-${inKind}.${outKind}`);
+      const m = cli(['merge', '--output', out, '--force', ...parts]);
+      expect(m.code, m.stderr).toBe(0);
+      expect(readFileSync(out).equals(readFileSync(whole))).toBe(true);
+    });
+  }
+  it('EXPECTED FAILURE - an Arrow IPC stream cannot be sharded (it has no index of its batches): exit 2', async () => {
+    const input = await arrowInput('cli-shard-stream.arrow');
+    const stream = join(dir, 'cli-shard.arrows');
+    expect(cli(['score', '--model', clfPath, '--input', input, '--output', stream, '--features', 'a,b,c,d', '--quiet', '--force']).code).toBe(0);
+    const r = cli(['score', '--model', clfPath, '--input', stream, '--output', join(dir, 'x.csv'), '--shard', '0/2', '--quiet']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--shard needs the Arrow IPC file format/);
+  });
+});
