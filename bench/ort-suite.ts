@@ -34,8 +34,8 @@ const median = (v: number[]) => { const s = [...v].sort((a, b) => a - b); const 
 
 async function engineRows(say: (s?: string) => void, quick: boolean, threads: number) {
   const cases: Array<{ name: string; model: Model; rows: number; runs: number; target: number }> = [
-    { name: '784→512→256→10 softmax', model: mlp([784, 512, 256, 10], ['relu', 'relu', 'softmax'], 'float32'), rows: quick ? 8192 : 65_536, runs: quick ? 2 : 5, target: 0.95 },
-    { name: '32→64→64→1 sigmoid', model: mlp([32, 64, 64, 1], ['relu', 'relu', 'sigmoid'], 'float32'), rows: quick ? 200_000 : 1_000_000, runs: quick ? 2 : 5, target: 1.0 },
+    { name: '784→512→256→10 softmax', model: mlp([784, 512, 256, 10], ['relu', 'relu', 'softmax'], 'float32'), rows: quick ? 8192 : 65_536, runs: quick ? 2 : 9, target: 0.95 },
+    { name: '32→64→64→1 sigmoid', model: mlp([32, 64, 64, 1], ['relu', 'relu', 'sigmoid'], 'float32'), rows: quick ? 200_000 : 1_000_000, runs: quick ? 2 : 9, target: 1.0 },
   ];
   say(`| model | rows | engine | rows/s | vs onnxruntime-node (${threads} intra-op threads) | target |`);
   say('|---|---:|---|---:|---:|---:|');
@@ -64,13 +64,17 @@ async function engineRows(say: (s?: string) => void, quick: boolean, threads: nu
     await peer.close();
     const peerRate = median(samples[engines.length]!);
     const rates = samples.map(median);
-    const best = Math.max(rates[0]!, rates[1]!);
+    // 'auto' against the kernel that is best overall, round by round (the median of the per-round
+    // ratios, as the engine suite's speed-ups): two engines of the same kernel differ by the
+    // host's drift between their turns, which a ratio of two medians would keep.
+    const bestIdx = rates[0]! >= rates[1]! ? 0 : 1;
+    const autoVsBest = median(samples[2]!.map((v, r) => v / samples[bestIdx]![r]!));
     const names = [`forwardpool ${kernels[0]} kernel`, 'forwardpool onnxruntime kernel', `forwardpool auto (took ${autoKernel})`, peer.name];
     names.forEach((n, i) => {
-      const target = i === 1 ? `≥ ${c.target.toFixed(2)}×` : i === 2 ? `${fmt(rates[2]! / best)}× of best (≥ 0.95)` : '';
+      const target = i === 1 ? `≥ ${c.target.toFixed(2)}×` : i === 2 ? `${fmt(autoVsBest)}× of best, median of per-round ratios (≥ 0.95)` : '';
       say(`| ${c.name} | ${c.rows.toLocaleString('en-US')} | ${n} | ${Math.round(rates[i]!).toLocaleString('en-US')} | ${fmt(rates[i]! / peerRate)}× | ${target} |`);
     });
-    out.push({ model: c.name, rows: c.rows, kernels: names, rowsPerSec: rates, ortKernelVsOrtNode: rates[1]! / peerRate, autoVsBest: rates[2]! / best, autoKernel, samples });
+    out.push({ model: c.name, rows: c.rows, kernels: names, rowsPerSec: rates, ortKernelVsOrtNode: rates[1]! / peerRate, autoVsBest, autoKernel, samples });
   }
   say('');
   return out;
