@@ -37,13 +37,22 @@ export function parseBlock(job: ScoreJob, model: Pick<KernelModel, 'inputs' | 'd
 /** Scores one block; line numbers in the result are relative to the block (its first line is 1). */
 export function scoreChunk(model: KernelModel, run: RowsFn, job: ScoreJob, bytes: Uint8Array): ChunkOutput {
   const parsed = parseBlock(job, model, bytes, 1);
+  return scoreParsed(model, run, job, parsed, () => keptColumnsOfText(job, parsed));
+}
+
+/**
+ * The forward pass over a parsed block (text rows, or columns from src/io/columnar/), and its
+ * output: text bytes, or columns for Parquet and Arrow output (`keptColumns` gives the kept
+ * values as columns, only then).
+ */
+export function scoreParsed(model: KernelModel, run: RowsFn, job: ScoreJob, parsed: ParsedBlock, keptColumns: () => unknown[][]): ChunkOutput {
   if (parsed.failed) return { bytes: new Uint8Array(0), rows: 0, problems: parsed.problems, failed: true, lines: parsed.lines };
   const { rows } = parsed;
   const N = model.outputs;
   const Y = new (arrayOf(model.dtype))(rows * N);
   run(parsed.x, 0, Y, 0, 0, rows);
   if (isColumnarOutput(job.output)) {
-    return { bytes: new Uint8Array(0), rows, problems: parsed.problems, failed: false, lines: parsed.lines, columns: outputColumnsOf(job, Y, rows, N, keptColumnsOfText(job, parsed)) };
+    return { bytes: new Uint8Array(0), rows, problems: parsed.problems, failed: false, lines: parsed.lines, columns: outputColumnsOf(job, Y, rows, N, keptColumns()) };
   }
   return { bytes: formatBlock(job, Y, rows, N, parsed, model.dtype), rows, problems: parsed.problems, failed: false, lines: parsed.lines };
 }

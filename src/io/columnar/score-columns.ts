@@ -5,12 +5,9 @@
  */
 import type { KernelModel } from '../../kernels/forward.js';
 import type { RowsFn } from '../../kernels/select.js';
-import { arrayOf } from '../../types.js';
-import { formatBlock } from '../format-block.js';
-import type { ChunkOutput } from '../score-chunk.js';
+import { scoreParsed, type ChunkOutput } from '../score-chunk.js';
 import type { ScoreJob } from '../score-job.js';
 import { assembleColumns, neededColumns, type ColumnBlock } from './columns.js';
-import { isColumnarOutput, outputColumnsOf } from './output-columns.js';
 import { encodeBlock } from './writers.js';
 import { openParquet, ParquetInputError, readParquetGroups, type ParquetFile } from './parquet-read.js';
 
@@ -54,13 +51,5 @@ export async function runColumnarTask(id: string, model: KernelModel, run: RowsF
 
 export function scoreColumns(model: KernelModel, run: RowsFn, job: ScoreJob, block: ColumnBlock): ChunkOutput {
   const parsed = assembleColumns(job, model.inputs, model.dtype, block);
-  if (parsed.failed) return { bytes: new Uint8Array(0), rows: 0, problems: parsed.problems, failed: true, lines: parsed.lines };
-  const { rows } = parsed;
-  const N = model.outputs;
-  const Y = new (arrayOf(model.dtype))(rows * N);
-  run(parsed.x, 0, Y, 0, 0, rows);
-  if (isColumnarOutput(job.output)) {
-    return { bytes: new Uint8Array(0), rows, problems: parsed.problems, failed: false, lines: parsed.lines, columns: outputColumnsOf(job, Y, rows, N, parsed.keptColumns) };
-  }
-  return { bytes: formatBlock(job, Y, rows, N, parsed, model.dtype), rows, problems: parsed.problems, failed: false, lines: parsed.lines };
+  return scoreParsed(model, run, job, parsed, () => parsed.keptColumns);
 }
