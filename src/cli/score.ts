@@ -226,10 +226,7 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
     if (model.kind === 'onnx-graph' && kernel !== 'auto' && kernel !== 'onnxruntime') {
       throw new UsageError(`score: --kernel must be onnxruntime or auto for an ONNX graph model (${model}), which runs only on onnxruntime-node, got "${kernel}"`);
     }
-    if (shard && opened) {
-      if (opened.compression !== 'none') throw new UsageError(`score: --shard needs an uncompressed file (a compressed stream cannot be entered in the middle); ${input} holds ${opened.compression} data: decompress it first`);
-      await opened.close(); // a shard reads its own byte range
-    }
+    if (shard && opened) await opened.close(); // a shard reads its own byte range (scoreShard checks that it can)
   } catch (e) {
     await opened?.close();
     await pool.destroy();

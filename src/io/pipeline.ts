@@ -145,10 +145,6 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
   // a shard reads the file's head and then its own byte range.
   if (o.shard && o.opened) throw new TypeError('scoreFile: a shard opens its own byte range; expected no options.opened with options.shard');
   const opened = o.opened ?? await openSource(o.input, { format: o.inputFormat, compression: o.inputCompression }, undefined, o.shard);
-  if (o.shard && opened.compression !== 'none') {
-    await opened.close();
-    throw new ScoreUsageError(`--shard needs an uncompressed file (a compressed stream cannot be entered in the middle); ${opened.source} holds ${opened.compression} data: decompress it first`);
-  }
   const { source, format: inputFormat } = opened;
   const inputReal = opened.file.realPath;
   const totalBytes = o.shard ? o.shard.head.length + o.shard.end - o.shard.start : opened.compression === 'none' ? opened.file.size : undefined;

@@ -20,8 +20,8 @@
  * Error positions are whole-file lines: the line feeds before the shard are counted only when an
  * error must be reported (or up front when a rejects file lists every bad row).
  */
-import { stat } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { basename } from 'node:path';
+import { inputSpecOfName, inspectInputFile, type Compression } from './detect.js';
 import { FileBytes, type ShardRange } from './byte-range.js';
 import { BadDataError } from './input.js';
 import { npyHeader, npyHeaderLength, NpyFormatError, parseNpyHeader } from './npy.js';
@@ -169,14 +169,15 @@ async function planF32(f: FileBytes, spec: ShardSpec, o: PlanOptions, source: st
 }
 
 /** Refuses inputs that cannot be split: stdin, compressed files, pipes and other non-regular files. */
-export async function checkShardable(input: string): Promise<void> {
+export async function checkShardable(input: string, compression?: Compression): Promise<void> {
   if (input === '-') throw new ScoreUsageError('--shard needs a file to seek in; got --input - (stdin)');
-  const ext = extname(input).toLowerCase();
-  if (ext === '.gz' || ext === '.br') {
-    throw new ScoreUsageError(`--shard needs an uncompressed file (a compressed stream cannot be entered in the middle); got ${basename(input)}: decompress it first`);
+  const file = await inspectInputFile(input);
+  if (!file.regular) throw new ScoreUsageError(`--shard needs a regular file to seek in; ${input} is not one (a pipe, a device or a directory)`);
+  // Compressed by the option, the name (.gz, .br) or the first bytes (gzip's magic).
+  const packed = compression ?? inputSpecOfName(input).compression ?? file.magic.compression ?? 'none';
+  if (packed !== 'none') {
+    throw new ScoreUsageError(`--shard needs an uncompressed file (a compressed stream cannot be entered in the middle); ${basename(input)} holds ${packed} data: decompress it first`);
   }
-  const st = await stat(input);
-  if (!st.isFile()) throw new ScoreUsageError(`--shard needs a regular file to seek in; ${input} is not one (a pipe, a device or a directory)`);
 }
 
 const UNCLOSED = /not closed before the end of the input|ends inside a quoted field/;
@@ -188,7 +189,7 @@ const UNCLOSED = /not closed before the end of the input|ends inside a quoted fi
 async function scoreColumnarShard(o: ScoreFileOptions, spec: ShardSpec): Promise<ScoreSummary> {
   let units: [number, number];
   try {
-    await checkShardable(o.input);
+    await checkShardable(o.input, o.inputCompression);
     const { columnarUnits, shardUnits } = await import('./columnar/pipeline.js');
     const total = await columnarUnits(o.input, o.inputFormat as 'parquet' | 'arrow');
     if (total === undefined) throw new ScoreUsageError(`--shard needs the Arrow IPC file format (the stream format has no index of its record batches); got ${basename(o.input)}`);
@@ -207,7 +208,7 @@ export async function scoreShard(o: ScoreFileOptions, spec: ShardSpec): Promise<
   let plan: ShardPlan;
   if (o.inputFormat === 'parquet' || o.inputFormat === 'arrow') return scoreColumnarShard(o, spec);
   try {
-    await checkShardable(o.input);
+    await checkShardable(o.input, o.inputCompression);
     const planner = SHARD_PLANNERS[o.inputFormat];
     if (!planner) throw new ScoreUsageError(`--shard cannot split ${o.inputFormat} input; expected one of ${Object.keys(SHARD_PLANNERS).join(', ')}`);
     file = await FileBytes.open(o.input);
