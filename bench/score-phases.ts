@@ -3,9 +3,9 @@
  * worker thread over the CLI benchmark's file (200 000 × 32 float CSV with an id column), cut
  * into the same ~1 MB blocks as `forwardpool score`.
  *
- *   node dist/bench/score-phases.js [rows]
+ *   node dist/bench/score-phases.js [rows | file.csv]   (a file: an id column, then the features)
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,11 +73,12 @@ if (!isMainThread) {
   const { path, rounds } = workerData as { path: string; rounds: number };
   parentPort!.postMessage(runPhases(path, rounds));
 } else {
-  const rows = Number(process.argv[2] ?? 200_000);
+  const arg = process.argv[2] ?? '200000';
   const dir = await mkdtemp(join(tmpdir(), 'forwardpool-phases-'));
   try {
-    const path = join(dir, 'data.csv');
-    const size = await writeCsv(path, rows, 32, 9);
+    const given = !/^\d+$/.test(arg);
+    const path = given ? arg : join(dir, 'data.csv');
+    const size = given ? statSync(path).size : await writeCsv(path, Number(arg), 32, 9);
     const worker = new Worker(new URL(import.meta.url), { workerData: { path, rounds: 3 } });
     const p = await new Promise<Phases>((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
     await worker.terminate();

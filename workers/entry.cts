@@ -10,12 +10,14 @@
 const ENTRIES = ['forward', 'forward-ort', 'score', 'score-ort', 'row-split'];
 
 type Handler = (task: unknown) => unknown;
+// As src/trace.ts (this CommonJS file cannot import that ES module without waiting for it).
+const trace = process.env.FORWARDPOOL_TRACE === '1' ? (what: string) => { process.stderr.write(`[${(process.uptime() * 1000).toFixed(1).padStart(8)} ms] worker ${what}\n`); } : () => {};
 let handler: Handler | undefined;
 
 const at = process.argv.indexOf('--entry');
 const name = at >= 0 ? process.argv[at + 1] : undefined;
 const loading: Promise<Handler> = name !== undefined && ENTRIES.includes(name)
-  ? import(`./${name}.js`).then((m: { default: Handler }) => (handler = m.default))
+  ? (trace('worker started'), import(`./${name}.js`)).then((m: { default: Handler }) => (handler = m.default))
   : Promise.reject(new TypeError(`worker entry must be one of ${ENTRIES.join(', ')} (argv --entry <name>), got: ${String(name)}`));
 loading.catch(() => {}); // reported by the first task, not as an unhandled rejection
 

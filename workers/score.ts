@@ -11,6 +11,9 @@ import type { KernelModel } from '../src/kernels/forward.js';
 import { makeRowsFn, resolveKernel, type KernelChoice, type RowsFn } from '../src/kernels/select.js';
 import { scoreChunk, type ChunkOutput } from '../src/io/score-chunk.js';
 import type { ScoreJob } from '../src/io/score-job.js';
+import { trace } from '../src/trace.js';
+import { withInputBack } from './give-back.js';
+import { Scratch } from '../src/io/parse-block.js';
 import { runColumnarTask, type ColumnarTask } from '../src/io/columnar/score-columns.js';
 
 // 'auto' when the CLI started the pool before it knew more (src/cli/early-pool.ts): resolved
@@ -20,13 +23,19 @@ const kernel = resolveKernel((workerData as { kernel: KernelChoice }).kernel);
 // gets a block (a small file) then never compiles WebAssembly.
 let current: { id: string; model: KernelModel; job: ScoreJob; run: RowsFn } | undefined;
 
+// Arrays reused from block to block (one task at a time per worker: src/engine/pool.ts).
+const scratch = new Scratch();
+
 type Setup = { id: string; model: KernelModel; job: ScoreJob };
 
-export default function score(task: { bytes: Uint8Array; setup: Setup } | { columnar: ColumnarTask; setup: Setup }): ChunkOutput | Promise<ChunkOutput> {
-  if (current?.id !== task.setup.id) current = { ...task.setup, run: makeRowsFn(task.setup.model, kernel) };
+export default function score(task: { bytes: Uint8Array; setup: Setup; giveBack?: boolean } | { columnar: ColumnarTask; setup: Setup }): ChunkOutput | Promise<ChunkOutput> {
+  trace('task');
+  if (current?.id !== task.setup.id) { current = { ...task.setup, run: makeRowsFn(task.setup.model, kernel) }; trace('kernel ready'); }
   if ('columnar' in task) {
     return runColumnarTask(current.id, current.model, current.run, current.job, task.columnar);
   }
   // The result is copied back (output text is small next to the input the task parsed).
-  return scoreChunk(current.model, current.run, current.job, task.bytes);
+  const out = scoreChunk(current.model, current.run, current.job, task.bytes, scratch);
+  trace('task done');
+  return withInputBack(out, task.bytes, task.giveBack);
 }

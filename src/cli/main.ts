@@ -9,6 +9,7 @@ import { OnnxRuntimeMissingError } from '../kernels/onnxruntime/load.js';
 import { AbortError } from '../errors.js';
 import { releaseEarly, startEarly } from './early-pool.js';
 import { UsageError } from './usage.js';
+import { trace } from '../trace.js';
 
 export const EXIT = { ok: 0, unexpected: 1, usage: 2, badData: 3, badModel: 4, interrupted: 130 } as const;
 
@@ -63,6 +64,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'queue':
         return await (await import('./queue.js')).queueCommand(rest); // bullmq loads only here
       case 'score': {
+        trace('main');
         startEarly(rest);
         // Ctrl-C: stop reading, let the pipeline remove its temporary files, exit 130.
         const ac = new AbortController();
@@ -108,3 +110,4 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2));
+trace('main returned');

@@ -1,4 +1,5 @@
 /** `forwardpool score`: a model and a data file in (CSV/TSV, NDJSON, .npy, raw float32), scored rows out, in input order. */
+import { trace } from '../trace.js';
 import { availableParallelism } from 'node:os';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -197,6 +198,7 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
     return 0;
   }
   const { values: v } = parse('score', args, SCORE_OPTIONS, []);
+  trace('score command loaded');
   const a = await scoreArgs(v);
   const { input, output, onError, missing, missingValue, chunkRows, emit, kernel, outputFormat, columns, delimiter, threshold } = a;
   const threads = a.threads ?? availableParallelism();
@@ -212,7 +214,8 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
   const pool = takeEarlyPool(threads, kernel) ?? startScorePool(threads, kernel);
   let model, opened: OpenedInput | undefined;
   try {
-    model = await loadModel(a.model); // first: a bad model fails at once, without waiting for a pipe's first bytes
+    model = await loadModel(a.model);
+    trace('model loaded'); // first: a bad model fails at once, without waiting for a pipe's first bytes
     if (a.inputFormat !== 'parquet' && a.inputFormat !== 'arrow') {
       // A stream's first bytes are read here when its name does not say what it holds.
       opened = await openSource(input, { format: a.inputFormat, compression: a.inputCompression });
@@ -251,6 +254,7 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
       arrowFormat: extname(output).toLowerCase() === '.arrows' ? 'stream' : 'file',
       onProgress: progress ? (p) => progress.update(p) : undefined,
     };
+    trace('input opened');
     const summary = shard ? await scoreShard(options, shard) : await scoreFile(options);
     progress?.stop(true);
     if (v.json) {

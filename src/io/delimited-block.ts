@@ -12,7 +12,7 @@
 import type { DType } from '../types.js';
 import { CsvSyntaxError, parseCsv } from './csv.js';
 import { decimalAt } from './decimal.js';
-import { asciiText, decodeUtf8, RowSink, takeFields, utf8ErrorAt, type ParsedBlock } from './parse-block.js';
+import { asciiText, decodeUtf8, RowSink, takeFields, utf8ErrorAt, type ParsedBlock, type Scratch } from './parse-block.js';
 import type { ScoreJob } from './score-job.js';
 import { WasmRowScanner, wasmParserAvailable } from './wasm-parse.js';
 
@@ -51,8 +51,8 @@ function planOf(job: ScoreJob): Plan {
 }
 
 /** CSV/TSV rows of `bytes`, whose first byte is on line `firstLine`. */
-export function parseDelimitedBlock(job: ScoreJob, bytes: Uint8Array, firstLine: number, F: number, dtype: DType): ParsedBlock {
-  const sink = new RowSink(F, dtype, 1024);
+export function parseDelimitedBlock(job: ScoreJob, bytes: Uint8Array, firstLine: number, F: number, dtype: DType, scratch?: Scratch): ParsedBlock {
+  const sink = new RowSink(F, dtype, 1024, scratch);
   const plan = planOf(job);
   const delimiter = job.delimiter.charCodeAt(0);
   const n = bytes.length;

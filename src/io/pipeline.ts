@@ -18,13 +18,14 @@ import { resolveKernel, type KernelChoice } from '../kernels/select.js';
 import { ortScorePool, ortScoreSetup } from './score-ort-pool.js';
 import { BadDataError, checkBinaryLength, ChunkSource, openInput } from './input.js';
 import { npyHeader, reservedNpyHeaderLength } from './npy.js';
-import { RecordCutter, RowTooLongError, splitRecords, splitRows, type RowBlock } from './rows.js';
+import { RecordCutter, RowCutter, RowTooLongError, splitRecords, splitRows, type RowBlock } from './rows.js';
 import type { ChunkOutput, RowProblem } from './score-chunk.js';
 import { csvField } from './score-chunk.js';
 import { outputColumns, planJob, type Emit, type InputFormat, type MissingRule, type OutputFormat, type ScoreJob } from './score-job.js';
 import { compressTarget } from './compress.js';
 import type { Compression } from './detect.js';
 import { openSource, type InputStats, type OpenedInput } from './source.js';
+import { trace } from '../trace.js';
 
 export { BadDataError } from './input.js';
 
@@ -130,11 +131,14 @@ const jobId = () => `${process.pid}.${Date.now()}.${++jobs}`;
 export async function scoreFile(o: ScoreFileOptions): Promise<ScoreSummary> {
   // 'auto' may take onnxruntime for this model (and a graph model needs it): the pool is swapped then.
   const ort = await ortScorePool.choose(o);
+  trace(`pool chosen${ort ? ' (onnxruntime)' : ''}`);
   const pool = ort ?? o.pool ?? startScorePool(o.threads, o.kernel);
   try {
     return await scoreWith(pool, o);
   } finally {
+    trace('scored');
     if (!(o.pool && o.keepPool)) await pool.destroy();
+    trace('pool destroyed');
   }
 }
 
@@ -181,6 +185,8 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
     let failure: BadDataError | undefined;
     const settle = async (next: { result: Promise<ChunkOutput>; size: number }) => {
       const res = await next.result;
+      trace(`settled ${res.rows} rows`);
+      if (res.spent && layout.cutter instanceof RowCutter) layout.cutter.arrays.give(res.spent);
       bytesDone += next.size;
       if (res.failed) { failure ??= new BadDataError(source, fileLine(res.problems[0]!)); return; }
       if (failure) return;
@@ -198,16 +204,20 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
     const submit = (b: RowBlock) => {
       const size = b.bytes.length; // read before a transfer empties the view
       // A block that owns its whole buffer (the cutters allocate every block) is moved to the
-      // worker, not copied twice (serialized here, deserialized there).
-      const owned = b.bytes.byteOffset === 0 && b.bytes.byteLength === b.bytes.buffer.byteLength && b.bytes.buffer instanceof ArrayBuffer;
-      const result = pool.run({ bytes: b.bytes, setup }, owned ? { transferList: [b.bytes.buffer as ArrayBuffer] } : {}) as Promise<ChunkOutput>;
+      // worker, not copied twice (serialized here, deserialized there); one from the cutter's
+      // reused arrays (b.own) comes back with the result (`spent`).
+      const owned = b.own === true || (b.bytes.byteOffset === 0 && b.bytes.byteLength === b.bytes.buffer.byteLength && b.bytes.buffer instanceof ArrayBuffer);
+      const result = pool.run({ bytes: b.bytes, setup, giveBack: b.own === true }, owned ? { transferList: [b.bytes.buffer as ArrayBuffer] } : {}) as Promise<ChunkOutput>;
       result.catch(() => {});
+      trace(`submitted ${size} bytes`);
       inFlight.push({ result, size });
     };
     const pieces = (b: RowBlock): RowBlock[] => {
       if (!o.chunkRows) return [b];
       if (layout.rowBytes) return splitRecords(b, layout.rowBytes, o.chunkRows);
-      return splitRows(b, o.chunkRows, layout.reader === 'delimited');
+      const split = splitRows(b, o.chunkRows, layout.reader === 'delimited'); // copies
+      if (b.own && layout.cutter instanceof RowCutter) layout.cutter.arrays.give(b.bytes.buffer as ArrayBuffer);
+      return split;
     };
     const feed = async (b: RowBlock) => {
       for (const piece of pieces(b)) {
@@ -242,6 +252,7 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
     }
     await sink?.finish();
     await rejects?.commit();
+    trace('all settled');
     await target.commit(npyHead > 0 ? npyHeader(o.model.dtype, rows, o.model.outputs, npyHead) : undefined);
     const seconds = (performance.now() - started) / 1000;
     return { rows, rejected, seconds, rowsPerSec: rows / seconds, threads: o.threads, bytes: src.bytesRead, input: opened.stats };

@@ -15,6 +15,34 @@ const LF = 0x0a;
  */
 export interface RowBlock {
   bytes: Uint8Array;
+  /**
+   * `bytes` starts an array (maybe longer) that belongs to this block alone, from BlockArrays:
+   * the pipeline moves it to the worker, which moves it back with the result for reuse.
+   */
+  own?: boolean;
+}
+
+/**
+ * Reused arrays for row blocks. Each block's array goes to the worker that scores it and comes
+ * back with the result, to be cut into again. A fresh array per block cost the calling thread
+ * more than the copy into it (zero-filled memory, page faults: about 470 ms of a 1.1 s run over
+ * a 63 MB CSV, against about 10 ms for the copies into arrays already in use).
+ */
+export class BlockArrays {
+  #free: ArrayBuffer[] = [];
+  /** `size`: bytes of each array (a block longer than that gets an array of its own). */
+  constructor(readonly size = 2 << 20, readonly keep = 32) {}
+
+  /** A view of the first `n` bytes of a free array (a new one when none is free). */
+  take(n: number): { bytes: Uint8Array; own: boolean } {
+    if (n > this.size) return { bytes: new Uint8Array(n), own: false };
+    return { bytes: new Uint8Array(this.#free.pop() ?? new ArrayBuffer(this.size), 0, n), own: true };
+  }
+
+  /** An array back from a worker, free again. */
+  give(buffer: ArrayBuffer): void {
+    if (buffer.byteLength === this.size && this.#free.length < this.keep) this.#free.push(buffer);
+  }
 }
 
 /** A row that never ends within `maxRowBytes` (usually an unbalanced quote): refused before it fills memory. */
@@ -34,6 +62,8 @@ export interface Cutter {
 export class RowCutter implements Cutter {
   readonly maxRowBytes: number;
   readonly quotes: boolean;
+  /** Where blocks' arrays come from; the pipeline gives them back as blocks are scored. */
+  readonly arrays = new BlockArrays();
   constructor(maxRowBytes = 64 << 20, options: { quotes?: boolean } = {}) {
     this.maxRowBytes = maxRowBytes;
     this.quotes = options.quotes ?? true;
@@ -69,19 +99,19 @@ export class RowCutter implements Cutter {
       return undefined;
     }
     const head = chunk.subarray(0, lastCut + 1);
-    const bytes = this.#take(head);
+    const block = this.#take(head);
     const rest = chunk.subarray(lastCut + 1);
     if (rest.length > 0) {
       this.#pending.push(rest.slice());
       this.#pendingLength = rest.length;
     }
-    return { bytes };
+    return block;
   }
 
   /** What is left at the end of the stream (a last row without a newline), if anything. */
   end(): RowBlock | undefined {
     if (this.#pendingLength === 0) return undefined;
-    return { bytes: this.#take(new Uint8Array(0)) };
+    return this.#take(new Uint8Array(0));
   }
 
   /** True when the stream ended inside a quoted field. */
@@ -89,17 +119,16 @@ export class RowCutter implements Cutter {
     return this.#inQuotes;
   }
 
-  #take(tail: Uint8Array): Uint8Array {
-    // Always a fresh array of our own (a stream's Buffer may be a view of memory we do not own):
-    // the pipeline moves it to a worker instead of copying it.
-    if (this.#pendingLength === 0) return new Uint8Array(tail);
-    const out = new Uint8Array(this.#pendingLength + tail.length);
+  #take(tail: Uint8Array): RowBlock {
+    // Always an array of our own (a stream's Buffer may be a view of memory we do not own): the
+    // pipeline moves it to a worker instead of copying it.
+    const { bytes, own } = this.arrays.take(this.#pendingLength + tail.length);
     let o = 0;
-    for (const p of this.#pending) { out.set(p, o); o += p.length; }
-    out.set(tail, o);
+    for (const p of this.#pending) { bytes.set(p, o); o += p.length; }
+    bytes.set(tail, o);
     this.#pending = [];
     this.#pendingLength = 0;
-    return out;
+    return { bytes, own };
   }
 }
 

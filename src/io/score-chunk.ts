@@ -7,7 +7,7 @@ import type { RowsFn } from '../kernels/select.js';
 import { arrayOf } from '../types.js';
 import { formatBlock } from './format-block.js';
 import { parseDelimitedBlock } from './delimited-block.js';
-import { parseBinaryBlock, parseNdjsonBlock, type ParsedBlock, type RowProblem } from './parse-block.js';
+import { parseBinaryBlock, parseNdjsonBlock, type ParsedBlock, type RowProblem, type Scratch } from './parse-block.js';
 import type { ScoreJob } from './score-job.js';
 import { isColumnarOutput, keptColumnsOfText, outputColumnsOf, type OutputColumns } from './columnar/output-columns.js';
 
@@ -26,17 +26,22 @@ export interface ChunkOutput {
   lines: number;
   /** Parquet or Arrow output: the block's outputs and kept values as columns (`bytes` is empty). */
   columns?: OutputColumns;
+  /** The task's input array, moved back for reuse (tasks sent with `giveBack`). */
+  spent?: ArrayBuffer;
 }
 
-export function parseBlock(job: ScoreJob, model: Pick<KernelModel, 'inputs' | 'dtype'>, bytes: Uint8Array, firstLine: number): ParsedBlock {
+export function parseBlock(job: ScoreJob, model: Pick<KernelModel, 'inputs' | 'dtype'>, bytes: Uint8Array, firstLine: number, scratch?: Scratch): ParsedBlock {
   if (job.reader === 'binary') return parseBinaryBlock(job, bytes, model.inputs, model.dtype);
-  if (job.reader === 'ndjson') return parseNdjsonBlock(job, bytes, firstLine, model.inputs, model.dtype);
-  return parseDelimitedBlock(job, bytes, firstLine, model.inputs, model.dtype);
+  if (job.reader === 'ndjson') return parseNdjsonBlock(job, bytes, firstLine, model.inputs, model.dtype, scratch);
+  return parseDelimitedBlock(job, bytes, firstLine, model.inputs, model.dtype, scratch);
 }
 
-/** Scores one block; line numbers in the result are relative to the block (its first line is 1). */
-export function scoreChunk(model: KernelModel, run: RowsFn, job: ScoreJob, bytes: Uint8Array): ChunkOutput {
-  const parsed = parseBlock(job, model, bytes, 1);
+/**
+ * Scores one block; line numbers in the result are relative to the block (its first line is 1).
+ * A worker passes its Scratch (arrays reused from block to block).
+ */
+export function scoreChunk(model: KernelModel, run: RowsFn, job: ScoreJob, bytes: Uint8Array, scratch?: Scratch): ChunkOutput {
+  const parsed = parseBlock(job, model, bytes, 1, scratch);
   return scoreParsed(model, run, job, parsed, () => keptColumnsOfText(job, parsed));
 }
 
