@@ -11,6 +11,7 @@ import { NpyFormatError, npyHeaderLength, parseNpyHeader } from './npy.js';
 import type { RowProblem } from './parse-block.js';
 import { countLines, RecordCutter, RowCutter, RowTooLongError, splitFirstRow, type Cutter, type RowBlock } from './rows.js';
 import type { BlockReader, InputFormat } from './score-job.js';
+import type { DirectReader } from './source.js';
 
 /**
  * A bad input (exit code 3): `file:line:column: message` for a row, or `file: message` when the
@@ -28,13 +29,26 @@ function bad(source: string, message: string, line = 0, column = 0): BadDataErro
 }
 
 const BOM = [0xef, 0xbb, 0xbf];
+/** Bytes read at a time (as the streams' highWaterMark in source.ts). */
+const CHUNK_BYTES = 1 << 20;
 
 /** The input's chunks, with a way to put back what a head reader read too far. */
 export class ChunkSource {
   bytesRead = 0;
   #back: Uint8Array[] = [];
   #first = true;
-  constructor(readonly source: string, private readonly iterator: AsyncIterator<Uint8Array>, private readonly stripBom: boolean, private readonly signal?: AbortSignal) {}
+  #direct: DirectReader | null | undefined; // null: not available
+  #directAllowed = false;
+  constructor(readonly source: string, private readonly iterator: AsyncIterator<Uint8Array>, private readonly stripBom: boolean, private readonly signal?: AbortSignal,
+    private readonly openDirect?: () => Promise<DirectReader | undefined>) {}
+
+  /**
+   * From now on (the head has been read) `block` may read a regular file straight into the
+   * cutter's arrays (RowCutter.pull) once the bytes put back are used up.
+   */
+  allowDirect(): void {
+    this.#directAllowed = true;
+  }
 
   async next(): Promise<Uint8Array | undefined> {
     if (this.signal?.aborted) throw new AbortError('scoring was interrupted', { cause: this.signal.reason });
@@ -74,6 +88,19 @@ export class ChunkSource {
    * RowTooLongError for a row that never ends (the caller knows which line that is).
    */
   async block(cutter: Cutter): Promise<RowBlock | undefined> {
+    if (this.#directAllowed && cutter instanceof RowCutter && this.#back.length === 0) {
+      if (this.#direct === undefined) this.#direct = (await this.openDirect?.()) ?? null;
+      const direct = this.#direct;
+      if (direct) {
+        for (;;) {
+          if (this.signal?.aborted) throw new AbortError('scoring was interrupted', { cause: this.signal.reason });
+          const { block, n } = await cutter.pull((into) => direct.read(into), CHUNK_BYTES);
+          this.bytesRead += n;
+          if (n === 0) return cutter.end();
+          if (block) return block;
+        }
+      }
+    }
     for (;;) {
       const chunk = await this.next();
       if (!chunk) return cutter.end();

@@ -154,12 +154,13 @@ async function scoreWith(pool: Piscina, o: ScoreFileOptions): Promise<ScoreSumma
   const totalBytes = o.shard ? o.shard.head.length + o.shard.end - o.shard.start : opened.compression === 'none' ? opened.file.size : undefined;
   let out: Target | undefined;
   const binaryInput = inputFormat === 'npy' || inputFormat === 'f32';
-  const src = new ChunkSource(source, opened.chunks, !binaryInput, o.signal);
+  const src = new ChunkSource(source, opened.chunks, !binaryInput, o.signal, opened.direct);
   let rejects: Target | undefined;
   try {
     const target = out = await compressTarget(await openTarget(o.output, o.force, inputReal, 'output'), o.outputCompression ?? 'none');
     rejects = o.rejects ? await openTarget(o.rejects, o.force, inputReal, 'rejects file') : undefined;
     const layout = await openInput(src, { format: inputFormat, delimiter: o.delimiter, header: o.header, columns: o.columns, totalBytes, maxRowBytes: o.maxRowBytes, borrowedHead: o.shard?.borrowedHead });
+    src.allowDirect(); // the head is read
     const job: ScoreJob = planJob(o.model, {
       reader: layout.reader, delimiter: o.delimiter, ndjsonShape: layout.ndjsonShape, sourceDtype: layout.sourceDtype,
       names: layout.names, features: o.features, id: o.id, keep: o.keep, output: o.outputFormat, emit: o.emit,

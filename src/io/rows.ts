@@ -30,13 +30,13 @@ export interface RowBlock {
  */
 export class BlockArrays {
   #free: ArrayBuffer[] = [];
-  /** `size`: bytes of each array (a block longer than that gets an array of its own). */
+  /** `size`: bytes of each array (a longer block gets a new array of its own size, not kept). */
   constructor(readonly size = 2 << 20, readonly keep = 32) {}
 
   /** A view of the first `n` bytes of a free array (a new one when none is free). */
-  take(n: number): { bytes: Uint8Array; own: boolean } {
-    if (n > this.size) return { bytes: new Uint8Array(n), own: false };
-    return { bytes: new Uint8Array(this.#free.pop() ?? new ArrayBuffer(this.size), 0, n), own: true };
+  take(n: number): Uint8Array {
+    if (n > this.size) return new Uint8Array(n);
+    return new Uint8Array(this.#free.pop() ?? new ArrayBuffer(this.size), 0, n);
   }
 
   /** An array back from a worker, free again. */
@@ -78,34 +78,42 @@ export class RowCutter implements Cutter {
    * Rows are never split between blocks.
    */
   push(chunk: Uint8Array): RowBlock | undefined {
-    // Find the last newline outside quotes in this chunk, tracking the quote state.
-    let lastCut = -1;
-    // Without quotes in play the last newline ends a row: found natively (memchr-like), which
-    // keeps the calling thread from touching every byte.
-    if (!this.quotes || (!this.#inQuotes && chunk.indexOf(QUOTE) < 0)) lastCut = chunk.lastIndexOf(LF);
-    else {
-      let inQuotes = this.#inQuotes;
-      for (let i = 0; i < chunk.length; i++) {
-        const b = chunk[i]!;
-        if (b === QUOTE) inQuotes = !inQuotes; // "" inside quotes toggles twice: no net change
-        else if (b === LF && !inQuotes) lastCut = i;
-      }
-      this.#inQuotes = inQuotes;
-    }
+    const lastCut = this.#lastRowEnd(chunk);
     if (lastCut < 0) {
-      this.#pending.push(chunk.slice());
-      this.#pendingLength += chunk.length;
-      if (this.#pendingLength > this.maxRowBytes) throw new RowTooLongError(this.maxRowBytes);
+      this.#keep(chunk.slice());
       return undefined;
     }
     const head = chunk.subarray(0, lastCut + 1);
     const block = this.#take(head);
     const rest = chunk.subarray(lastCut + 1);
-    if (rest.length > 0) {
-      this.#pending.push(rest.slice());
-      this.#pendingLength = rest.length;
-    }
+    if (rest.length > 0) this.#keep(rest.slice(), false);
     return block;
+  }
+
+  /**
+   * push() for an input that reads into memory it is handed (a regular file, source.ts): the
+   * pending bytes go to the front of a block array, `read` puts up to `want` bytes after them,
+   * and the whole rows leave in that array. Their bytes are then copied once (by the kernel's
+   * read), not into a stream's buffer and again into the block. Returns the block (undefined
+   * while no row has ended) and the bytes read (0 at the end of the input: then call end()).
+   */
+  async pull(read: (into: Uint8Array) => Promise<number>, want: number): Promise<{ block: RowBlock | undefined; n: number }> {
+    const p = this.#pendingLength;
+    const buf = this.arrays.take(p + want);
+    let o = 0;
+    for (const part of this.#pending) { buf.set(part, o); o += part.length; }
+    const n = await read(buf.subarray(p));
+    const lastCut = n > 0 ? this.#lastRowEnd(buf.subarray(p, p + n)) : -1;
+    if (lastCut < 0) {
+      if (n > 0) this.#keep(buf.slice(p, p + n));
+      this.arrays.give(buf.buffer as ArrayBuffer);
+      return { block: undefined, n };
+    }
+    const end = p + lastCut + 1;
+    this.#pending = [];
+    this.#pendingLength = 0;
+    if (end < p + n) this.#keep(buf.slice(end, p + n), false);
+    return { block: { bytes: buf.subarray(0, end), own: true }, n };
   }
 
   /** What is left at the end of the stream (a last row without a newline), if anything. */
@@ -119,16 +127,44 @@ export class RowCutter implements Cutter {
     return this.#inQuotes;
   }
 
+  /** The index of the last newline outside quotes in `chunk` (-1 if none), carrying the quote state on. */
+  #lastRowEnd(chunk: Uint8Array): number {
+    // Without quotes in play the last newline ends a row: found natively (memchr-like), which
+    // keeps the calling thread from touching every byte.
+    if (!this.quotes || (!this.#inQuotes && chunk.indexOf(QUOTE) < 0)) return chunk.lastIndexOf(LF);
+    let lastCut = -1;
+    let inQuotes = this.#inQuotes;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i]!;
+      if (b === QUOTE) inQuotes = !inQuotes; // "" inside quotes toggles twice: no net change
+      else if (b === LF && !inQuotes) lastCut = i;
+    }
+    this.#inQuotes = inQuotes;
+    return lastCut;
+  }
+
+  /**
+   * Bytes of a row not ended yet: a copy of the caller's, or (Buffer#slice) a view of a stream's
+   * chunk, which the stream never reuses; never a view of a block array, which is reused.
+   */
+  #keep(bytes: Uint8Array, growing = true): void {
+    this.#pending.push(bytes);
+    this.#pendingLength += bytes.length;
+    // Checked while a row grows across reads (right after a cut, the blocks before the row are
+    // still to be counted: the pipeline reports the row's line once they are).
+    if (growing && this.#pendingLength > this.maxRowBytes) throw new RowTooLongError(this.maxRowBytes);
+  }
+
   #take(tail: Uint8Array): RowBlock {
     // Always an array of our own (a stream's Buffer may be a view of memory we do not own): the
     // pipeline moves it to a worker instead of copying it.
-    const { bytes, own } = this.arrays.take(this.#pendingLength + tail.length);
+    const bytes = this.arrays.take(this.#pendingLength + tail.length);
     let o = 0;
     for (const p of this.#pending) { bytes.set(p, o); o += p.length; }
     bytes.set(tail, o);
     this.#pending = [];
     this.#pendingLength = 0;
-    return { bytes, own };
+    return { bytes, own: true };
   }
 }
 

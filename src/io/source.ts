@@ -6,6 +6,7 @@
  */
 import { shardStream, type ShardRange } from './byte-range.js';
 import { createReadStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { pipeline, Readable } from 'node:stream';
 import { decompressor } from './compress.js';
@@ -36,9 +37,21 @@ export interface OpenedInput {
   /** Byte ranges of the data can be read directly (a regular, uncompressed file). */
   byteRanges: boolean;
   chunks: AsyncIterator<Uint8Array>;
+  /**
+   * A regular uncompressed file: stops the stream and reads the rest (from the first byte
+   * `chunks` has not delivered) straight into arrays the caller hands over (RowCutter.pull).
+   * `chunks` must not be read after.
+   */
+  direct?: () => Promise<DirectReader | undefined>;
   stats: InputStats;
   /** Stops reading (releases stdin); safe to call more than once. */
   close(): Promise<void>;
+}
+
+/** The rest of a regular file, read into memory the caller hands over. */
+export interface DirectReader {
+  /** Reads up to `into.length` bytes into `into`; 0 at the end (of the file, or of the shard's range). */
+  read(into: Uint8Array): Promise<number>;
 }
 
 /** The first chunk of `it` (at least MAGIC_BYTES unless the input is shorter), and an iterator that yields it again. */
@@ -160,14 +173,39 @@ export async function openSource(path: string, spec: FormatSpec<InputFormat>, kn
     return: async () => inner.return?.() ?? { done: true, value: undefined },
   };
   let closed = false;
+  let fh: FileHandle | undefined;
+  const direct = async (): Promise<DirectReader | undefined> => {
+    // Where the stream stands: it has delivered stats.fileBytes bytes (the shard's head first).
+    const delivered = stats.fileBytes;
+    if (shard && delivered < shard.head.length) return undefined;
+    let position = shard ? shard.start + delivered - shard.head.length : delivered;
+    const end = shard ? shard.end : Number.POSITIVE_INFINITY;
+    raw.destroy(); // what it read ahead is read again below
+    const handle = fh = await open(path, 'r');
+    return {
+      async read(into) {
+        const length = Math.min(into.length, end - position);
+        if (length <= 0 || closed) return 0;
+        const t0 = performance.now();
+        const { bytesRead } = await handle.read(into, 0, length, position);
+        stats.waitMs += performance.now() - t0;
+        position += bytesRead;
+        stats.fileBytes += bytesRead;
+        stats.bytes += bytesRead;
+        return bytesRead;
+      },
+    };
+  };
   return {
     source, format, compression, file, byteRanges: byteRangesReadable(file, compression), chunks: timed, stats,
+    direct: file.regular && compression === 'none' && path !== '-' && ownDescriptor(path) === undefined ? direct : undefined,
     async close() {
       if (closed) return;
       closed = true;
       await timed.return?.().catch(() => {});
       z?.destroy();
       if (raw !== process.stdin) raw.destroy();
+      await fh?.close().catch(() => {});
     },
   };
 }
