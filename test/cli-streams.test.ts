@@ -219,3 +219,17 @@ describe.skipIf(!built)('score: the label of a row whose outputs are NaN', () =>
     expect(JSON.parse(j.text.split('\n')[1]!)).toEqual({ no: null, yes: null, label: null });
   });
 });
+
+describe.skipIf(!built || !bash)('a reader that goes away (score … | head)', () => {
+  it('ends quietly with exit 0, leaving no temporary file beside the rejects file', async () => {
+    const big = await file('pipe-big.csv', `id,a,b\n${Array.from({ length: 400_000 }, (_, i) => `r${i},${i % 7},${i % 3}`).join('\n')}\n`);
+    const out = join(dir, 'pipe-out');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(out);
+    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" score --model "${linearPath}" --input "${big}" --output - --on-error skip --rejects "${join(out, 'rejects.csv')}" | head -3`], { timeout: 120_000 });
+    expect(r.stderr.toString()).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.toString()).toBe('y0\n1\n2\n');
+    expect((await readdir(out)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});

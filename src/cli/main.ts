@@ -71,12 +71,25 @@ export async function main(argv: string[]): Promise<number> {
         const onSigint = () => ac.abort(new Error('interrupted (SIGINT)'));
         process.once('SIGINT', onSigint);
         process.once('SIGTERM', onSigint);
+        // `score … --output - | head`: the reader went away. Stop as a shell tool does, quietly
+        // (exit 0, as ripgrep does; the pipeline removes its temporary files on the way).
+        let brokenPipe = false;
+        const onStdoutError = (e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EPIPE') return;
+          brokenPipe = true;
+          ac.abort(new Error('stdout was closed'));
+        };
+        process.stdout.on('error', onStdoutError);
         try {
           return await (await import('./score.js')).scoreCommand(rest, ac.signal);
+        } catch (e) {
+          if (brokenPipe) return EXIT.ok;
+          throw e;
         } finally {
           await releaseEarly();
           process.off('SIGINT', onSigint);
           process.off('SIGTERM', onSigint);
+          if (!brokenPipe) process.stdout.off('error', onStdoutError); // else later writes may fail too
         }
       }
       default:
@@ -109,5 +122,10 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
 trace('main returned');
+// Exit now, once what was written to stdout and stderr has gone out: a score pool may still be up
+// (score leaves its workers to end with the process rather than wait for their teardown).
+const drained = (s: NodeJS.WriteStream) => new Promise<void>((resolve) => { if (s.writableLength === 0) resolve(); else s.write('', () => resolve()); });
+await Promise.all([drained(process.stdout), drained(process.stderr)]);
+process.exit(code);

@@ -246,7 +246,9 @@ export async function scoreCommand(args: string[], signal: AbortSignal): Promise
   const progress = showProgress ? (await import('./progress.js')).startProgress(process.stderr, totalBytes) : undefined;
   try {
     const options: Parameters<typeof scoreFile>[0] = {
-      pool, kernel,
+      // The pool is left up: the process ends when the command does (main.ts), and a pool's
+      // teardown (~20 ms) would only delay that.
+      pool, keepPool: true, kernel,
       model, input, output, inputFormat, outputFormat, outputCompression: a.outputCompression, opened: shard ? undefined : opened, delimiter, header: v['no-header'] !== true, columns,
       features: v.features as string | undefined, id: v.id as string | undefined, keep: v.keep as string | undefined,
       emit, threshold, threads, chunkRows, onError, missing, missingValue,
