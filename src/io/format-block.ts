@@ -8,15 +8,11 @@ import { LITTLE_ENDIAN } from './npy.js';
 import { keptText, type ParsedBlock } from './parse-block.js';
 import type { ScoreJob } from './score-job.js';
 
+import { csvField } from './csv-field.js';
+
 const encoder = new TextEncoder();
 
-const NEEDS_QUOTES = /[",\n\r]/;
-
-export function csvField(value: string, delimiter: string): string {
-  const quote = delimiter === ',' ? NEEDS_QUOTES.test(value)
-    : value.includes('"') || value.includes(delimiter) || value.includes('\n') || value.includes('\r');
-  return quote ? `"${value.replaceAll('"', '""')}"` : value;
-}
+export { csvField };
 
 /** A kept value as CSV text: field text as is; from NDJSON, a string's contents, null as empty, other JSON as its text. */
 function keptCsv(job: ScoreJob, v: string): string {

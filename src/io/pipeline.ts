@@ -20,7 +20,8 @@ import { BadDataError, checkBinaryLength, ChunkSource, openInput } from './input
 import { npyHeader, reservedNpyHeaderLength } from './npy.js';
 import { RecordCutter, RowCutter, RowTooLongError, splitRecords, splitRows, type RowBlock } from './rows.js';
 import type { ChunkOutput, RowProblem } from './score-chunk.js';
-import { csvField } from './score-chunk.js';
+// The header and rejects lines only: the block parsers and formatters load in the workers.
+import { csvField } from './csv-field.js';
 import { outputColumns, planJob, type Emit, type InputFormat, type MissingRule, type OutputFormat, type ScoreJob } from './score-job.js';
 import { compressTarget } from './compress.js';
 import type { Compression } from './detect.js';
