@@ -10,6 +10,7 @@ import { checkJobName } from '../queue/job.js';
 import { jobStatus, JobNotFoundError, type JobStatus } from '../queue/status.js';
 import { JobConflictError, submitJob, waitForJob } from '../queue/submit.js';
 import { runWorker } from '../queue/worker.js';
+import { trace } from '../queue/trace.js';
 import { SCORE_OPTIONS, scoreArgs } from './score.js';
 import { UsageError } from './usage.js';
 
@@ -64,6 +65,7 @@ function describeStatus(s: JobStatus): string {
 }
 
 async function submit(args: string[], signal: AbortSignal): Promise<number> {
+  trace('cli: queue modules loaded');
   const v = parse('submit', args, { ...SCORE_OPTIONS, redis: { type: 'string' }, name: { type: 'string' }, shards: { type: 'string' }, attempts: { type: 'string' }, wait: { type: 'boolean' } });
   const redis = required(v, 'redis', 'submit'), name = required(v, 'name', 'submit');
   const shards = positive(required(v, 'shards', 'submit'), '--shards', 1);
@@ -79,6 +81,7 @@ async function submit(args: string[], signal: AbortSignal): Promise<number> {
     throw new UsageError(`queue submit: shards need a regular, uncompressed input file; got ${a.input}${inputCompression && inputCompression !== 'none' ? ` (${inputCompression} data: decompress it first)` : ''}`);
   }
   const score = { ...rest, inputFormat };
+  trace('cli: options parsed');
   const submitted = await submitJob({ redis, name, shards, attempts, force, score });
   if (!v.quiet) process.stderr.write(submitted.created ? `submitted job ${name}: ${shards} shards\n` : `job ${name} is already in the queue; nothing added\n`);
   if (!v.wait) return 0;
@@ -93,6 +96,7 @@ async function submit(args: string[], signal: AbortSignal): Promise<number> {
     },
   });
   bar?.stop();
+  trace('cli: done');
   if (final.state === 'completed') {
     if (!v.quiet) process.stderr.write(`job ${name} completed: ${final.rows.toLocaleString('en-US')} rows in ${final.output}\n`);
     return 0;

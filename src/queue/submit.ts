@@ -14,6 +14,7 @@ import { connect, QueueConnectionError, redact } from './connection.js';
 import { checkJobName, DEFAULT_QUEUE, mergeJobId, partPath, shardJobId, type JobScoreOptions, type MergeJobData, type ShardJobData } from './job.js';
 import { fillTimings, type QueueTimings } from './options.js';
 import { JobNotFoundError, readStatus, type JobStatus } from './status.js';
+import { trace } from './trace.js';
 
 export interface SubmitOptions extends QueueTimings {
   redis: string;
@@ -49,11 +50,16 @@ export async function submitJob(o: SubmitOptions): Promise<Submitted> {
   if (!Number.isInteger(attempts) || attempts < 1) throw new RangeError(`attempts must be a positive integer, got: ${String(attempts)}`);
   if (o.score.output === '-') throw new ScoreUsageError('a queue job writes a file; expected --output <file>, got "-"');
   const score: JobScoreOptions = { ...o.score, model: resolve(o.score.model), input: resolve(o.score.input), output: resolve(o.score.output), rejects: o.score.rejects && resolve(o.score.rejects) };
+  trace('submit: checkShardable');
   await checkShardable(score.input);
+  trace('submit: loadModel');
   await loadModel(score.model); // a bad model fails here, not on every worker
+  trace('submit: connect');
   const t = fillTimings(o);
   const conn = await connect(o.redis, t.connectTimeoutMs);
+  trace('submit: import bullmq');
   const { FlowProducer, Queue } = await import('bullmq');
+  trace('submit: getJob');
   const queueName = o.queue ?? DEFAULT_QUEUE;
   const queue = new Queue(queueName, { connection: conn.client() });
   queue.on('error', () => {}); // reported by the command that fails
@@ -75,6 +81,7 @@ export async function submitJob(o: SubmitOptions): Promise<Submitted> {
     const missingValue = Number.isNaN(score.missingValue) ? null : score.missingValue;
     const flow = new FlowProducer({ connection: conn.client() });
     flow.on('error', () => {});
+    trace('submit: flow.add');
     try {
       await flow.add({
         name: 'merge', queueName, data: merge, opts: { jobId: mergeJobId(o.name), attempts },
@@ -84,12 +91,14 @@ export async function submitJob(o: SubmitOptions): Promise<Submitted> {
         }),
       });
     } finally {
+      trace('submit: flow added, closing');
       await flow.close();
     }
     return { name: o.name, created: true };
   } finally {
     await queue.close();
     await conn.close();
+    trace('submit: closed');
   }
 }
 
@@ -108,8 +117,11 @@ export interface WaitOptions extends QueueTimings {
  * JobNotFoundError, or QueueConnectionError when Redis cannot be reached or is lost.
  */
 export async function waitForJob(o: WaitOptions): Promise<JobStatus> {
+  trace('wait: connect');
   const conn = await connect(o.redis, fillTimings(o).connectTimeoutMs);
+  trace('wait: import bullmq');
   const { Queue } = await import('bullmq');
+  trace('wait: polling');
   const queue: Queue = new Queue(o.queue ?? DEFAULT_QUEUE, { connection: conn.client() });
   queue.on('error', () => {}); // reported by the command that fails
   try {
@@ -122,7 +134,7 @@ export async function waitForJob(o: WaitOptions): Promise<JobStatus> {
         const s = await readStatus(queue, o.name);
         reported = Date.now();
         o.onStatus?.(s);
-        if (s.state === 'completed' || s.state === 'failed') return s;
+        if (s.state === 'completed' || s.state === 'failed') { trace(`wait: noticed ${s.state}`); return s; }
       }
       await new Promise((r) => setTimeout(r, 100));
     } catch (e) {
@@ -132,5 +144,6 @@ export async function waitForJob(o: WaitOptions): Promise<JobStatus> {
   } finally {
     await queue.close();
     await conn.close();
+    trace('wait: closed');
   }
 }

@@ -22,6 +22,7 @@ import { loadModel } from '../model/load.js';
 import { connect } from './connection.js';
 import { DEFAULT_QUEUE, type MergeJobData, type MergeResult, type QueueJobData, type ShardJobData, type ShardProgress, type ShardResult } from './job.js';
 import { fillTimings, type QueueTimings } from './options.js';
+import { trace } from './trace.js';
 
 export interface QueueWorkerOptions extends QueueTimings {
   /** redis:// URL of the server that holds the queue. */
@@ -69,7 +70,9 @@ export async function runWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
 
   const runShard = async (job: Job<ShardJobData>): Promise<ShardResult> => {
     const d = job.data;
+    trace(`worker: shard ${d.index} active`);
     const model = await loadModel(d.options.model);
+    trace(`worker: shard ${d.index} model loaded`);
     // One pool per kernel, kept from job to job: its workers stay started and warm.
     const kernel = d.options.kernel ?? 'auto';
     let pool = pools.get(kernel);
@@ -86,15 +89,19 @@ export async function runWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
         job.updateProgress(progress as unknown as object).catch(() => {});
       },
     }, { index: d.index, count: d.count });
+    trace(`worker: shard ${d.index} scored`);
     return { rows: summary.rows, rejected: summary.rejected };
   };
 
   const runMerge = async (job: Job<MergeJobData>): Promise<MergeResult> => {
     const d = job.data;
+    trace('worker: merge active');
     const values = Object.values(await job.getChildrenValues<ShardResult>());
     await mergeParts({ output: d.output, parts: d.parts, format: d.outputFormat, force: true });
     if (d.rejects && d.rejectsParts) await mergeParts({ output: d.rejects, parts: d.rejectsParts, format: 'csv', force: true });
+    trace('worker: merge renamed');
     await removeParts([...d.parts, ...(d.rejectsParts ?? [])]);
+    trace('worker: merge parts removed');
     return { rows: values.reduce((n, v) => n + (v?.rows ?? 0), 0), output: d.output };
   };
 
@@ -111,7 +118,7 @@ export async function runWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
   });
   worker.on('error', (e) => o.onError?.(e)); // connection blips: ioredis reconnects
   worker.on('active', (job) => o.onJob?.({ event: 'active', id: job.id! }));
-  worker.on('completed', (job) => o.onJob?.({ event: 'completed', id: job.id! }));
+  worker.on('completed', (job) => { trace(`worker: completed ${job.id}`); o.onJob?.({ event: 'completed', id: job.id! }); });
   worker.on('failed', (job, err) => o.onJob?.({ event: 'failed', id: job?.id ?? '?', error: err.message }));
   await worker.waitUntilReady();
   return {
