@@ -23,6 +23,8 @@ import type { MergeJobData, ShardJobData, ShardProgress, ShardResult } from './j
 export type JobTask =
   | { kind: 'shard'; data: ShardJobData; threads: number; progress?: MessagePort }
   | { kind: 'merge'; data: MergeJobData }
+  /** Starts the default kernel's pool before the first job (a worker is there to score). */
+  | { kind: 'start'; threads: number }
   | { kind: 'close' };
 
 /** A task's outcome; errors travel as their reason (an Error's class does not cross threads). */
@@ -31,11 +33,15 @@ export type JobTaskResult = { ok: true; result?: ShardResult } | { ok: false; re
 /** Score pools, one per kernel, kept from job to job on this thread. */
 const pools = new Map<string, Piscina>();
 
-async function runShard(d: ShardJobData, threads: number, progress: MessagePort | undefined): Promise<ShardResult> {
-  const model = await loadModel(d.options.model);
-  const kernel = d.options.kernel ?? 'auto';
+function poolFor(kernel: NonNullable<ShardJobData['options']['kernel']>, threads: number): Piscina {
   let pool = pools.get(kernel);
   if (!pool) pools.set(kernel, pool = startScorePool(threads, kernel));
+  return pool;
+}
+
+async function runShard(d: ShardJobData, threads: number, progress: MessagePort | undefined): Promise<ShardResult> {
+  const model = await loadModel(d.options.model);
+  const pool = poolFor(d.options.kernel ?? 'auto', threads);
   let last = 0;
   try {
     const summary = await scoreShard({
@@ -76,6 +82,10 @@ export async function runJobTask(task: JobTask): Promise<JobTaskResult> {
     if (task.kind === 'close') {
       await Promise.all([...pools.values()].map((p) => p.destroy()));
       pools.clear();
+      return { ok: true };
+    }
+    if (task.kind === 'start') {
+      poolFor('auto', task.threads);
       return { ok: true };
     }
     if (task.kind === 'shard') return { ok: true, result: await runShard(task.data, task.threads, task.progress) };

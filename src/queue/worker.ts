@@ -58,6 +58,8 @@ export async function runWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
   // Jobs run on a thread of their own (job-task.ts says why), which keeps its score pools warm.
   const jobs = createPool('queue-job', undefined, { threads: 1, idleTimeout: 2 ** 31 - 1, atomics: 'disabled' });
   const run = async (task: JobTask, transferList?: TransferListItem[]): Promise<JobTaskResult> => jobs.run(task, transferList ? { transferList: transferList as never } : {}) as Promise<JobTaskResult>;
+  // The score pool's workers boot now, while this thread connects, not when the first shard arrives.
+  run({ kind: 'start', threads }).catch(() => {}); // a pool that cannot start fails the first shard, which says why
 
   const runShard = async (job: Job<ShardJobData>): Promise<ShardResult> => {
     trace(`worker: shard ${job.data.index} active`);
