@@ -13,7 +13,7 @@ export { AbortError, ModelFormatError, WorkerError, EngineClosedError } from './
 export { loadModel, saveModel, detectFormat, loadNotes, type LoadOptions, type ModelFormat } from './model/load.js';
 export { scoreShard, parseShardSpec, SHARD_PLANNERS, type ShardSpec, type ShardPlanner, type ShardPlan } from './io/shard.js';
 export { mergeParts, MERGERS, MergeError, type MergeOptions, type Merger } from './io/merge.js';
-export { submitJob, waitForJob, JobConflictError, type SubmitOptions, type Submitted, type WaitOptions } from './queue/submit.js';
+export { submitJob, waitForJob, submitAndWait, JobConflictError, type SubmitOptions, type Submitted, type WaitOptions } from './queue/submit.js';
 export { runWorker, type QueueWorker, type QueueWorkerOptions } from './queue/worker.js';
 export { jobStatus, JobNotFoundError, type JobStatus, type JobState, type StatusOptions } from './queue/status.js';
 export { QueueConnectionError } from './queue/connection.js';

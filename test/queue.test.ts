@@ -11,7 +11,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineModel, jobStatus, runWorker, saveModel, submitJob, waitForJob } from '../src/index.js';
+import { defineModel, jobStatus, runWorker, saveModel, submitAndWait, submitJob, waitForJob } from '../src/index.js';
 
 const BIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 const built = existsSync(BIN);
@@ -170,7 +170,7 @@ describe.skipIf(!built || !hasRedis)('forwardpool queue (BullMQ on a real redis-
     expect((await readFile(out)).equals(await readFile(wholeSmall))).toBe(true);
   }, 180_000);
 
-  it('the API: runWorker, submitJob (twice), waitForJob and jobStatus in one process', async () => {
+  it('the API: runWorker, submitJob (twice), waitForJob, jobStatus and submitAndWait in one process', async () => {
     const input = join(dir, 'api.csv');
     await writeFile(input, csv(5000));
     const wholeApi = join(dir, 'api.whole.csv');
@@ -189,6 +189,21 @@ describe.skipIf(!built || !hasRedis)('forwardpool queue (BullMQ on a real redis-
       expect((await readFile(output)).equals(await readFile(wholeApi))).toBe(true);
       await expect(jobStatus({ redis: url, name: 'nope' })).rejects.toThrow(/no job named "nope"/);
       await expect(submitJob({ redis: url, name: 'bad name', shards: 3, score })).rejects.toThrow(TypeError);
+      // submitAndWait: both on one connection; the end comes from the queue's events, the status is read then.
+      const output2 = join(dir, 'api.queue2.csv');
+      const said: boolean[] = [];
+      const states: string[] = [];
+      const both = await submitAndWait({ redis: url, name: 'api-2', shards: 4, score: { ...score, output: output2 }, intervalMs: 60_000,
+        onSubmitted: (x) => said.push(x.created), onStatus: (x) => states.push(x.state) });
+      expect(said).toEqual([true]);
+      expect(both.submitted).toEqual({ name: 'api-2', created: true });
+      expect(both.status).toMatchObject({ state: 'completed', rows: 5000, shards: { total: 4, completed: 4, failed: 0 }, error: null });
+      // A one-minute interval: only the completion event can have woken the wait before the end.
+      expect(states.length).toBeLessThanOrEqual(3);
+      expect(states.at(-1)).toBe('completed');
+      expect((await readFile(output2)).equals(await readFile(wholeApi))).toBe(true);
+      const again = await submitAndWait({ redis: url, name: 'api-2', shards: 4, score: { ...score, output: output2 } });
+      expect(again).toMatchObject({ submitted: { created: false }, status: { state: 'completed' } });
     } finally {
       await worker.close();
     }

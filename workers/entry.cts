@@ -7,7 +7,7 @@
  * instead, as the worker starts, so it loads while the pool waits for its first task; a task
  * that comes first waits for it, and a failed import fails that task with its error.
  */
-const ENTRIES = ['forward', 'forward-ort', 'score', 'score-ort', 'row-split'];
+const ENTRIES = ['forward', 'forward-ort', 'score', 'score-ort', 'row-split', 'queue-job'];
 
 type Handler = (task: unknown) => unknown;
 // As src/trace.ts (this CommonJS file cannot import that ES module without waiting for it).

@@ -4,14 +4,13 @@
  */
 import { parseArgs } from 'node:util';
 import { AbortError, ModelFormatError } from '../errors.js';
-import { ScoreUsageError } from '../io/pipeline.js';
 import { checkRedisUrl, QueueConnectionError } from '../queue/connection.js';
 import { checkJobName } from '../queue/job.js';
 import { jobStatus, JobNotFoundError, type JobStatus } from '../queue/status.js';
-import { JobConflictError, submitJob, waitForJob } from '../queue/submit.js';
-import { runWorker } from '../queue/worker.js';
-import { SCORE_OPTIONS, scoreArgs } from './score.js';
+import { trace } from '../queue/trace.js';
 import { UsageError } from './usage.js';
+// Each subcommand loads what it needs: submit the score options and the checks, worker the
+// pools; a submit then starts with fewer modules between it and its job in the queue.
 
 export const QUEUE_HELP = `forwardpool queue: score shards as a BullMQ job on Redis
 
@@ -64,6 +63,9 @@ function describeStatus(s: JobStatus): string {
 }
 
 async function submit(args: string[], signal: AbortSignal): Promise<number> {
+  trace('cli: queue modules loaded');
+  const [{ SCORE_OPTIONS, scoreArgs }, { submitAndWait, submitJob }] = await Promise.all([import('./score.js'), import('../queue/submit.js')]);
+  trace('cli: submit modules loaded');
   const v = parse('submit', args, { ...SCORE_OPTIONS, redis: { type: 'string' }, name: { type: 'string' }, shards: { type: 'string' }, attempts: { type: 'string' }, wait: { type: 'boolean' } });
   const redis = required(v, 'redis', 'submit'), name = required(v, 'name', 'submit');
   const shards = positive(required(v, 'shards', 'submit'), '--shards', 1);
@@ -79,20 +81,31 @@ async function submit(args: string[], signal: AbortSignal): Promise<number> {
     throw new UsageError(`queue submit: shards need a regular, uncompressed input file; got ${a.input}${inputCompression && inputCompression !== 'none' ? ` (${inputCompression} data: decompress it first)` : ''}`);
   }
   const score = { ...rest, inputFormat };
-  const submitted = await submitJob({ redis, name, shards, attempts, force, score });
-  if (!v.quiet) process.stderr.write(submitted.created ? `submitted job ${name}: ${shards} shards\n` : `job ${name} is already in the queue; nothing added\n`);
-  if (!v.wait) return 0;
+  trace('cli: options parsed');
+  const said = (submitted: { created: boolean }) => {
+    if (!v.quiet) process.stderr.write(submitted.created ? `submitted job ${name}: ${shards} shards\n` : `job ${name} is already in the queue; nothing added\n`);
+  };
+  if (!v.wait) {
+    said(await submitJob({ redis, name, shards, attempts, force, score }));
+    return 0;
+  }
+  // --wait: the same connection (and bullmq, loaded once) submits and then waits.
   const tty = process.stderr.isTTY === true && !v.quiet;
-  const bar = tty ? await startBar(shards) : undefined;
+  let bar: Awaited<ReturnType<typeof startBar>> | undefined;
   let lastLine = 0;
-  const final = await waitForJob({
-    redis, name, signal, intervalMs: tty ? 250 : 1000,
+  const { status: final } = await submitAndWait({
+    redis, name, shards, attempts, force, score, signal, intervalMs: tty ? 250 : 1000,
+    onSubmitted: (submitted) => {
+      said(submitted);
+      if (tty) void startBar(shards).then((b) => { bar = b; });
+    },
     onStatus: (s) => {
       if (bar) { bar.update(s.shards.completed, { rows: s.rows.toLocaleString('en-US'), active: s.shards.active }); return; }
-      if (!v.quiet && Date.now() - lastLine >= 1000) { lastLine = Date.now(); process.stderr.write(`${describeStatus(s)}\n`); }
+      if (!tty && !v.quiet && Date.now() - lastLine >= 1000) { lastLine = Date.now(); process.stderr.write(`${describeStatus(s)}\n`); }
     },
   });
   bar?.stop();
+  trace('cli: done');
   if (final.state === 'completed') {
     if (!v.quiet) process.stderr.write(`job ${name} completed: ${final.rows.toLocaleString('en-US')} rows in ${final.output}\n`);
     return 0;
@@ -116,6 +129,7 @@ async function worker(args: string[], signal: AbortSignal): Promise<number> {
   const { enableRelaxedSimd } = await import('./relaxed-simd.js');
   enableRelaxedSimd();
   let lastError = 0;
+  const { runWorker } = await import('../queue/worker.js');
   const w = await runWorker({
     redis, threads,
     onJob: (e) => log(`worker: ${e.event} ${e.id}${e.error ? `: ${e.error}` : ''}`),
@@ -154,7 +168,9 @@ export async function queueCommand(args: string[]): Promise<number> {
     if (sub === 'status') return await status(rest);
     throw new UsageError(`queue: unknown command "${sub}"; expected submit, worker or status`);
   } catch (e) {
-    if (e instanceof ScoreUsageError || e instanceof JobConflictError) throw new UsageError(`queue ${sub}: ${e.message}`);
+    // By name: their classes live in modules only some subcommands load (pipeline.js, submit.js).
+    const kind = (e as Error | undefined)?.name;
+    if (kind === 'ScoreUsageError' || kind === 'JobConflictError') throw new UsageError(`queue ${sub}: ${(e as Error).message}`);
     if (e instanceof QueueConnectionError || e instanceof JobNotFoundError) {
       process.stderr.write(`forwardpool: queue ${sub}: ${e.message}\n`);
       return 1;

@@ -7,7 +7,9 @@ import { Piscina } from 'piscina';
  * (see workers/entry.cts for why). When this module itself runs from TypeScript source
  * (tests under vitest, or tsx), the worker is the .ts file, loaded through tsx.
  */
-export function workerEntry(name: 'forward' | 'forward-ort' | 'score' | 'score-ort' | 'row-split'): { filename: string; execArgv: string[]; argv: string[] } {
+export type PoolEntry = 'forward' | 'forward-ort' | 'score' | 'score-ort' | 'row-split' | 'queue-job';
+
+export function workerEntry(name: PoolEntry): { filename: string; execArgv: string[]; argv: string[] } {
   const here = import.meta.url;
   const fromSource = here.endsWith('.ts');
   return {
@@ -21,13 +23,15 @@ export interface PoolOptions {
   threads: number;
   maxQueue?: number;
   idleTimeout: number;
+  /** 'disabled' for a worker whose tasks run long and asynchronously (default 'sync'). */
+  atomics?: 'sync' | 'disabled';
 }
 
 /**
  * A fixed-size pool running `workers/<entry>` with `workerData` given once to every worker.
  * Used for the forward workers (engine) and the score workers (file pipeline).
  */
-export function createPool(entry: 'forward' | 'forward-ort' | 'score' | 'score-ort' | 'row-split', workerData: unknown, options: PoolOptions): Piscina {
+export function createPool(entry: PoolEntry, workerData: unknown, options: PoolOptions): Piscina {
   const { filename, execArgv, argv } = workerEntry(entry);
   const pool = new Piscina({
     name: 'default',
@@ -40,7 +44,7 @@ export function createPool(entry: 'forward' | 'forward-ort' | 'score' | 'score-o
     idleTimeout: options.idleTimeout,
     ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
     concurrentTasksPerWorker: 1,
-    atomics: 'sync',
+    atomics: options.atomics ?? 'sync',
     recordTiming: false,
   });
   // A worker error with no task to blame is reported by piscina as an 'error' event; without a

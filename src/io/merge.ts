@@ -3,10 +3,15 @@
  * is byte for byte what the unsharded `score` writes. Written to a temporary file beside the
  * output and renamed into place, so a failed merge leaves nothing behind.
  *
+ * Text and .npy parts are joined without reading the first part: it is copied whole by the kernel
+ * (copy_file_range, or a reflink where the file system shares blocks), and only the others are
+ * read and appended. Parts are only ever read, so a merge that dies midway leaves them as they
+ * were, for its retry; the output appears by rename only once it is complete.
+ *
  * One merger per output format (MERGERS); a columnar format adds its own line.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { constants, copyFile, open, rename, rm, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable, type Writable } from 'node:stream';
@@ -103,8 +108,17 @@ async function* chunksOf(parts: string[], skip: (part: string, index: number) =>
   }
 }
 
-function writeAll(tmp: string, chunks: AsyncIterable<Uint8Array>): Promise<void> {
-  return pipeline(Readable.from(chunks), createWriteStream(tmp, { flags: 'wx' }));
+/**
+ * `tmp` (a new file) becomes `first` whole, `head` written over its start if given (same length),
+ * then `rest` appended.
+ */
+async function copyThenAppend(tmp: string, first: string, rest: AsyncIterable<Uint8Array>, head?: Uint8Array): Promise<void> {
+  await copyFile(first, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+  if (head) {
+    const fh = await open(tmp, 'r+');
+    try { await fh.write(head, 0, head.length, 0); } finally { await fh.close(); }
+  }
+  await pipeline(Readable.from(rest), createWriteStream(tmp, { flags: 'a' }));
 }
 
 async function readHead(path: string, length: number): Promise<Uint8Array> {
@@ -119,26 +133,27 @@ async function readHead(path: string, length: number): Promise<Uint8Array> {
 }
 
 async function mergeConcat(parts: string[], tmp: string): Promise<{ rows?: number }> {
-  await writeAll(tmp, chunksOf(parts, async () => 0));
+  await copyThenAppend(tmp, parts[0]!, chunksOf(parts.slice(1), async () => 0));
   return {};
+}
+
+/** The first row of a CSV part (its header), line feed included. */
+async function csvHeaderOf(part: string): Promise<Uint8Array> {
+  for (let n = 1 << 16; ; n *= 4) {
+    const bytes = await readHead(part, n);
+    const [first] = splitFirstRow(bytes);
+    if (first[first.length - 1] === 0x0a || bytes.length < n) return first;
+  }
 }
 
 /** CSV parts each start with the same header row; the first is kept, the others dropped. */
 async function mergeCsv(parts: string[], tmp: string): Promise<{ rows?: number }> {
-  let header: string | undefined;
-  const headerOf = async (part: string): Promise<Uint8Array> => {
-    for (let n = 1 << 16; ; n *= 4) {
-      const bytes = await readHead(part, n);
-      const [first] = splitFirstRow(bytes);
-      if (first[first.length - 1] === 0x0a || bytes.length < n) return first;
-    }
-  };
-  await writeAll(tmp, chunksOf(parts, async (part, i) => {
-    const first = await headerOf(part);
-    const text = new TextDecoder().decode(first);
-    if (i === 0) { header = text; return 0; }
+  const header = new TextDecoder().decode(await csvHeaderOf(parts[0]!));
+  await copyThenAppend(tmp, parts[0]!, chunksOf(parts.slice(1), async (part) => {
+    const first = await csvHeaderOf(part);
     if (first.length === 0) return 0;
-    if (text !== header) throw new MergeError(`${part}: its header ${JSON.stringify(text.trim())} differs from the first part's ${JSON.stringify(header!.trim())}; parts of one job share the header`);
+    const text = new TextDecoder().decode(first);
+    if (text !== header) throw new MergeError(`${part}: its header ${JSON.stringify(text.trim())} differs from the first part's ${JSON.stringify(header.trim())}; parts of one job share the header`);
     return first.length;
   }));
   return {};
@@ -164,9 +179,14 @@ async function mergeNpy(parts: string[], tmp: string): Promise<{ rows?: number }
   });
   const rows = heads.reduce((n, h) => n + h.rows, 0);
   const header = npyHeader(first.dtype, rows, first.cols, reservedNpyHeaderLength(first.dtype, first.cols));
-  await writeAll(tmp, (async function* () {
-    yield header;
-    yield* chunksOf(parts, async (_, i) => heads[i]!.dataOffset);
-  })());
+  if (first.dataOffset === header.length) {
+    // The first part's header has the reserved size `score` writes: the new one takes its place.
+    await copyThenAppend(tmp, parts[0]!, chunksOf(parts.slice(1), async (_, i) => heads[i + 1]!.dataOffset), header);
+  } else {
+    await pipeline(Readable.from((async function* () {
+      yield header;
+      yield* chunksOf(parts, async (_, i) => heads[i]!.dataOffset);
+    })()), createWriteStream(tmp, { flags: 'wx' }));
+  }
   return { rows };
 }

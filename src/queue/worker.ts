@@ -7,21 +7,21 @@
  * mid-shard leaves no part, and the worker that takes the shard over (after BullMQ's stalled-job
  * check) writes it from scratch. Bad data and bad models fail the job at once (UnrecoverableError:
  * a retry would fail again); anything else is retried up to the job's attempts.
+ *
+ * The shards and merges run on the worker's job thread (src/queue/job-task.ts), not beside bullmq:
+ * this thread only takes jobs from Redis, hands them over and reports their progress.
  */
 import { availableParallelism, hostname } from 'node:os';
-import { readdir, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { MessageChannel, type TransferListItem } from 'node:worker_threads';
 import type { Job } from 'bullmq';
-import type { Piscina } from 'piscina';
-import { ModelFormatError } from '../errors.js';
-import { BadDataError, ScoreUsageError, startScorePool } from '../io/pipeline.js';
-import { MergeError, mergeParts } from '../io/merge.js';
-import { ColumnError } from '../io/score-job.js';
-import { scoreShard } from '../io/shard.js';
-import { loadModel } from '../model/load.js';
+import { createPool } from '../engine/pool.js';
 import { connect } from './connection.js';
 import { DEFAULT_QUEUE, type MergeJobData, type MergeResult, type QueueJobData, type ShardJobData, type ShardProgress, type ShardResult } from './job.js';
+import type { JobTask, JobTaskResult } from './job-task.js';
 import { fillTimings, type QueueTimings } from './options.js';
+import { trace } from './trace.js';
+
+export { failureReason } from './failure.js';
 
 export interface QueueWorkerOptions extends QueueTimings {
   /** redis:// URL of the server that holds the queue. */
@@ -48,16 +48,6 @@ export interface QueueWorker {
   close(force?: boolean): Promise<void>;
 }
 
-/** The error name travels at the head of a failed job's reason, so `submit --wait` can pick the exit code. */
-export function failureReason(e: unknown): { reason: string; final: boolean } {
-  const err = e as Error;
-  // As in `score`: a column option that names no column is a usage error; other column trouble is the data's.
-  if (e instanceof ScoreUsageError || (e instanceof ColumnError && /--(features|id|keep)/.test(err.message))) return { reason: `UsageError: ${err.message}`, final: true };
-  if (e instanceof BadDataError || e instanceof ColumnError || e instanceof MergeError) return { reason: `BadDataError: ${err.message}`, final: true };
-  if (e instanceof ModelFormatError) return { reason: `ModelFormatError: ${err.message}`, final: true };
-  return { reason: `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`, final: false };
-}
-
 /** Starts a worker on `o.queue`; it runs until `close()`. Rejects when Redis cannot be reached. */
 export async function runWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
   const t = fillTimings(o);
@@ -65,36 +55,33 @@ export async function runWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
   const { Worker, UnrecoverableError } = await import('bullmq');
   const threads = o.threads ?? availableParallelism();
   const name = o.name ?? `${hostname()}:${process.pid}`;
-  const pools = new Map<string, Piscina>();
+  // Jobs run on a thread of their own (job-task.ts says why), which keeps its score pools warm.
+  const jobs = createPool('queue-job', undefined, { threads: 1, idleTimeout: 2 ** 31 - 1, atomics: 'disabled' });
+  const run = async (task: JobTask, transferList?: TransferListItem[]): Promise<JobTaskResult> => jobs.run(task, transferList ? { transferList: transferList as never } : {}) as Promise<JobTaskResult>;
+  // The score pool's workers boot now, while this thread connects, not when the first shard arrives.
+  run({ kind: 'start', threads }).catch(() => {}); // a pool that cannot start fails the first shard, which says why
 
   const runShard = async (job: Job<ShardJobData>): Promise<ShardResult> => {
-    const d = job.data;
-    const model = await loadModel(d.options.model);
-    // One pool per kernel, kept from job to job: its workers stay started and warm.
-    const kernel = d.options.kernel ?? 'auto';
-    let pool = pools.get(kernel);
-    if (!pool) pools.set(kernel, pool = startScorePool(threads, kernel));
-    let last = 0;
-    const summary = await scoreShard({
-      ...d.options, model, pool, keepPool: true, threads, output: d.part, rejects: d.rejectsPart, force: true,
-      missingValue: d.options.missingValue ?? Number.NaN,
-      onProgress: (p) => {
-        const now = Date.now();
-        if (now - last < 500) return;
-        last = now;
-        const progress: ShardProgress = { rows: p.rows, bytes: p.bytes, totalBytes: p.totalBytes ?? 0 };
-        job.updateProgress(progress as unknown as object).catch(() => {});
-      },
-    }, { index: d.index, count: d.count });
-    return { rows: summary.rows, rejected: summary.rejected };
+    trace(`worker: shard ${job.data.index} active`);
+    const { port1, port2 } = new MessageChannel();
+    port1.on('message', (p: ShardProgress) => { job.updateProgress(p as unknown as object).catch(() => {}); });
+    try {
+      const r = await run({ kind: 'shard', data: job.data, threads, progress: port2 }, [port2]);
+      if (!r.ok) throw Object.assign(new Error(r.reason), { final: r.final });
+      trace(`worker: shard ${job.data.index} scored`);
+      return r.result!;
+    } finally {
+      port1.close();
+    }
   };
 
   const runMerge = async (job: Job<MergeJobData>): Promise<MergeResult> => {
     const d = job.data;
+    trace('worker: merge active');
     const values = Object.values(await job.getChildrenValues<ShardResult>());
-    await mergeParts({ output: d.output, parts: d.parts, format: d.outputFormat, force: true });
-    if (d.rejects && d.rejectsParts) await mergeParts({ output: d.rejects, parts: d.rejectsParts, format: 'csv', force: true });
-    await removeParts([...d.parts, ...(d.rejectsParts ?? [])]);
+    const r = await run({ kind: 'merge', data: d });
+    if (!r.ok) throw Object.assign(new Error(r.reason), { final: r.final });
+    trace('worker: merged');
     return { rows: values.reduce((n, v) => n + (v?.rows ?? 0), 0), output: d.output };
   };
 
@@ -102,8 +89,10 @@ export async function runWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
     try {
       return job.data.kind === 'shard' ? await runShard(job as Job<ShardJobData>) : await runMerge(job as Job<MergeJobData>);
     } catch (e) {
-      const { reason, final } = failureReason(e);
-      throw final ? new UnrecoverableError(reason) : Object.assign(new Error(reason), { cause: e });
+      // Failures come back from the job thread as their reason (job-task.ts: failureReason).
+      const { message, final } = e as Error & { final?: boolean };
+      if (final) throw new UnrecoverableError(message);
+      throw final === false ? new Error(message) : e;
     }
   }, {
     connection: conn.client('worker'), concurrency: 1, name, autorun: true,
@@ -111,7 +100,7 @@ export async function runWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
   });
   worker.on('error', (e) => o.onError?.(e)); // connection blips: ioredis reconnects
   worker.on('active', (job) => o.onJob?.({ event: 'active', id: job.id! }));
-  worker.on('completed', (job) => o.onJob?.({ event: 'completed', id: job.id! }));
+  worker.on('completed', (job) => { trace(`worker: completed ${job.id}`); o.onJob?.({ event: 'completed', id: job.id! }); });
   worker.on('failed', (job, err) => o.onJob?.({ event: 'failed', id: job?.id ?? '?', error: err.message }));
   await worker.waitUntilReady();
   return {
@@ -119,18 +108,8 @@ export async function runWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
     async close(force = false) {
       await worker.close(force);
       await conn.close();
-      await Promise.all([...pools.values()].map((p) => p.destroy()));
+      if (!force) await run({ kind: 'close' }).catch(() => {}); // the job thread's score pools
+      await jobs.destroy();
     },
   };
-}
-
-/** Removes the parts and any temporary file a dead worker left beside them. */
-async function removeParts(parts: string[]): Promise<void> {
-  for (const part of parts) {
-    await rm(part, { force: true });
-    const dir = dirname(part), prefix = `.${basename(part)}.`;
-    for (const f of await readdir(dir).catch(() => [] as string[])) {
-      if (f.startsWith(prefix) && f.endsWith('.tmp')) await rm(join(dir, f), { force: true });
-    }
-  }
 }
