@@ -7,6 +7,7 @@
  */
 import type { Writable } from 'node:stream';
 import { encodePlainGroup, snappy } from './parquet-encode.js';
+import { valuesOf } from './parquet-plain.js';
 
 /** One encoded row group: its bytes and its metadata, offsets counted from the group's first byte. */
 export interface EncodedGroup {
@@ -30,6 +31,7 @@ function options(schema: ParquetSchemaElement[]) {
 export async function encodeParquetGroup(schema: ParquetSchemaElement[], columns: unknown[]): Promise<EncodedGroup> {
   const plain = encodePlainGroup(schema, columns, await snappy());
   if (plain) return plain;
+  columns = columns.map(valuesOf); // a kept column still in Parquet's PLAIN text layout, as strings
   const { ByteWriter, ParquetWriter } = await import('hyparquet-writer');
   const bytes = new ByteWriter();
   const writer = new ParquetWriter({ writer: bytes, ...options(schema) });

@@ -28,10 +28,16 @@ async function parquetFileFor(id: string, path: string): Promise<ParquetFile> {
   return open.file;
 }
 
+/** Kept text columns Parquet output can take in Parquet's PLAIN layout, as read (not features). */
+function rawTextColumns(job: ScoreJob): Set<number> {
+  if (job.output !== 'parquet') return new Set();
+  return new Set(job.kept.filter((c, k) => job.keptTypes?.[k] === 'string' && !job.features.includes(c)));
+}
+
 export async function decodeTask(id: string, job: ScoreJob, task: ColumnarTask): Promise<ColumnBlock> {
   if (task.kind === 'columns') return task.block;
   const file = await parquetFileFor(id, task.path);
-  return readParquetGroups(file, job.names, neededColumns(job), task.groups[0], task.groups[1]);
+  return readParquetGroups(file, job.names, neededColumns(job), task.groups[0], task.groups[1], rawTextColumns(job));
 }
 
 /** decodeTask then scoreColumns; a file it cannot read fails the block with the reason (no row). */
