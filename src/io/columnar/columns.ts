@@ -81,12 +81,15 @@ export function jsonOf(v: unknown): string {
 }
 
 /**
- * Builds the input matrix of a column block. Nulls follow `job.missing` (fill, or a refused row);
- * with onError 'fail' the first refused row (lowest row number) fails the block.
+ * Builds the input matrix of a column block (in `into` when it is big enough). Nulls follow
+ * `job.missing` (fill, or a refused row); with onError 'fail' the first refused row (lowest row
+ * number) fails the block.
  */
-export function assembleColumns(job: ScoreJob, F: number, dtype: DType, block: ColumnBlock): AssembledBlock {
+export function assembleColumns(job: ScoreJob, F: number, dtype: DType, block: ColumnBlock, into?: FloatArray): AssembledBlock {
   const { rows, columns, firstRow } = block;
-  const x = new (arrayOf(dtype))(Math.max(1, rows) * F);
+  // `into`: the caller's matrix from a previous block, reused when it is big enough.
+  const size = Math.max(1, rows) * F;
+  const x = into && into.length >= size && into instanceof arrayOf(dtype) ? into.subarray(0, size) : new (arrayOf(dtype))(size);
   let refused: Map<number, RowProblem> | undefined;
   const floats: Float32Array[] = [], floatJs: number[] = [];
   for (let j = 0; j < F; j++) {

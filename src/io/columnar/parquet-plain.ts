@@ -150,19 +150,34 @@ function eachPage(bytes: Uint8Array, codec: string, rows: number, decompress: Re
   }
 }
 
-function floatColumn(chunks: Array<{ bytes: Uint8Array; meta: ColumnMetaData; rows: number }>, kind: 'FLOAT' | 'DOUBLE', rows: number, decompress: Record<string, Decompress>): Float32Array | Float64Array {
-  const out = kind === 'FLOAT' ? new Float32Array(rows) : new Float64Array(rows);
-  const B = out.BYTES_PER_ELEMENT;
-  const bytes = new Uint8Array(out.buffer);
-  let at = 0;
-  for (const c of chunks) {
-    eachPage(c.bytes, c.meta.codec, c.rows, decompress, (values, count) => {
-      if (values.length < count * B) throw new NotPlain();
-      bytes.set(values.subarray(0, count * B), at * B);
-      at += count;
-    });
+/** The values of one chunk of a FLOAT or DOUBLE column into `out` (bytes) from value `at` on. */
+function floatChunk(c: { bytes: Uint8Array; meta: ColumnMetaData; rows: number }, B: number, out: Uint8Array, at: number, decompress: Record<string, Decompress>): void {
+  eachPage(c.bytes, c.meta.codec, c.rows, decompress, (values, count) => {
+    if (values.length < count * B) throw new NotPlain();
+    out.set(values.subarray(0, count * B), at * B);
+    at += count;
+  });
+}
+
+/**
+ * Memory for the float columns of one block, reused block after block by a pool worker, which
+ * scores a block (copying its columns into the input matrix) before it reads the next: so a
+ * worker does not leave a block's worth of columns behind for the collector each time.
+ */
+export class ColumnArena {
+  private buffer = new ArrayBuffer(0);
+  private used = 0;
+  /** Starts a block of at most `bytes`; the previous block's columns are overwritten from here on. */
+  begin(bytes: number): void {
+    if (this.buffer.byteLength < bytes) this.buffer = new ArrayBuffer(bytes);
+    this.used = 0;
   }
-  return out;
+  take(bytes: number): Uint8Array {
+    if (this.used + bytes > this.buffer.byteLength) return new Uint8Array(bytes);
+    const view = new Uint8Array(this.buffer, this.used, bytes);
+    this.used += Math.ceil(bytes / 8) * 8;
+    return view;
+  }
 }
 
 function textColumn(chunks: Array<{ bytes: Uint8Array; meta: ColumnMetaData; rows: number }>, rows: number, decompress: Record<string, Decompress>): PlainText {
@@ -209,33 +224,34 @@ export function valuesOf(v: unknown): ArrayLike<unknown> {
  * [first, end) that this reader takes; `rawText` columns stay PlainText, other text becomes
  * strings. Columns it leaves out are for hyparquet.
  */
-export async function readPlainColumns(file: ParquetFile, leaves: SchemaElement[], fields: number[], rawText: Set<number>, first: number, end: number, decompress: Record<string, Decompress>): Promise<Map<number, unknown>> {
+export async function readPlainColumns(file: ParquetFile, leaves: SchemaElement[], fields: number[], rawText: Set<number>, first: number, end: number, decompress: Record<string, Decompress>, arena?: ColumnArena): Promise<Map<number, unknown>> {
   const out = new Map<number, unknown>();
   const rows = file.groupStarts[end]! - file.groupStarts[first]!;
+  const width = (c: number) => { const k = plainKind(leaves[c]!); return k === 'FLOAT' ? 4 : k === 'DOUBLE' ? 8 : 0; };
+  arena?.begin(fields.reduce((n, c) => n + Math.ceil((rows * width(c)) / 8) * 8, 0));
   for (const c of fields) {
     const e = leaves[c]!;
     const kind = plainKind(e);
     if (!kind) continue;
-    const chunks: Array<{ bytes: Uint8Array; meta: ColumnMetaData; rows: number }> = [];
+    const B = width(c);
+    const values = B > 0 ? (arena ? arena.take(rows * B) : new Uint8Array(rows * B)) : undefined;
+    const texts: Uint8Array[] = [];
     try {
       for (let g = first; g < end; g++) {
         const meta = chunkMeta(file.metadata, g, e.name);
         if (!meta || meta.type !== e.type || meta.dictionary_page_offset !== undefined) throw new NotPlain();
         // One chunk at a time in the scratch buffer: decode it before reading the next.
-        const bytes = await chunkBytes(file, meta);
-        const groupRows = file.groupStarts[g + 1]! - file.groupStarts[g]!;
-        const one = [{ bytes, meta, rows: groupRows }];
-        if (kind === 'TEXT') chunks.push({ bytes: textColumn(one, groupRows, decompress).plainText, meta, rows: groupRows });
-        else chunks.push({ bytes: new Uint8Array((floatColumn(one, kind, groupRows, decompress)).buffer), meta, rows: groupRows });
+        const chunk = { bytes: await chunkBytes(file, meta), meta, rows: file.groupStarts[g + 1]! - file.groupStarts[g]! };
+        if (values) floatChunk(chunk, B, values, file.groupStarts[g]! - file.groupStarts[first]!, decompress);
+        else texts.push(textColumn([chunk], chunk.rows, decompress).plainText);
       }
     } catch {
       continue; // not PLAIN, or not readable: hyparquet reads it (and names what is wrong)
     }
-    const joined = chunks.length === 1 ? chunks[0]!.bytes : concat(chunks.map((x) => x.bytes));
-    if (kind === 'TEXT') {
-      const text: PlainText = { plainText: joined, length: rows };
+    if (!values) {
+      const text: PlainText = { plainText: texts.length === 1 ? texts[0]! : concat(texts), length: rows };
       out.set(c, rawText.has(c) ? text : plainTextStrings(text));
-    } else out.set(c, kind === 'FLOAT' ? new Float32Array(joined.buffer, joined.byteOffset, rows) : new Float64Array(joined.buffer, joined.byteOffset, rows));
+    } else out.set(c, kind === 'FLOAT' ? new Float32Array(values.buffer, values.byteOffset, rows) : new Float64Array(values.buffer, values.byteOffset, rows));
   }
   return out;
 }

@@ -7,7 +7,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { FileMetaData, SchemaElement, SchemaTree } from 'hyparquet';
 import type { ColumnBlock, ColumnValues } from './columns.js';
 import type { ColumnInfo, KeptType } from './schema.js';
-import { readPlainColumns } from './parquet-plain.js';
+import { readPlainColumns, type ColumnArena } from './parquet-plain.js';
 
 /** A Parquet file forwardpool cannot read (encrypted, corrupt, unsupported); the message says why. */
 export class ParquetInputError extends Error {
@@ -118,15 +118,17 @@ export async function parquetColumns(metadata: FileMetaData): Promise<ColumnInfo
 
 /**
  * Decodes the columns `fields` (indices into `names`) of row groups [first, end). Strings stay
- * strings, INT64 stays bigint, DECIMAL and FLOAT16 become numbers, nulls are null.
+ * strings (`rawText` columns: Parquet's PLAIN text layout where the file has it), INT64 stays
+ * bigint, DECIMAL and FLOAT16 become numbers, nulls are null. With an `arena`, float columns
+ * live in its memory until its next block.
  */
-export async function readParquetGroups(file: ParquetFile, names: string[], fields: number[], first: number, end: number, rawText: Set<number> = new Set()): Promise<ColumnBlock> {
+export async function readParquetGroups(file: ParquetFile, names: string[], fields: number[], first: number, end: number, rawText: Set<number> = new Set(), arena?: ColumnArena): Promise<ColumnBlock> {
   const { parquetRead, parquetSchema } = await hyparquet();
   const rowStart = file.groupStarts[first]!, rowEnd = file.groupStarts[end]!;
   const rows = rowEnd - rowStart;
   const leaves = (file.leaves ??= parquetSchema(file.metadata).children.map((t) => t.element));
   // PLAIN float and text columns straight from their pages; hyparquet reads the rest.
-  const plain = await readPlainColumns(file, leaves, fields, rawText, first, end, await compressors());
+  const plain = await readPlainColumns(file, leaves, fields, rawText, first, end, await compressors(), arena);
   const rest = fields.filter((c) => !plain.has(c));
   const columns = new Map<number, ColumnValues>();
   for (const [c, v] of plain) columns.set(c, v as ColumnValues);
