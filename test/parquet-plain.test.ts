@@ -16,6 +16,7 @@ import { definitionLevels, encodePlainGroup, isPlainText, snappy, type PlainText
 import { encodeParquetGroup, parquetAppender, type ParquetSchemaElement } from '../src/io/columnar/parquet-groups.js';
 import { plainTextStrings, readPlainColumns } from '../src/io/columnar/parquet-plain.js';
 import { openParquet, ParquetInputError, readParquetGroups } from '../src/io/columnar/parquet-read.js';
+import { snappyInto } from '../src/io/columnar/snappy.js';
 import { rng } from './helpers/random.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'forwardpool-parquet-plain-'));
@@ -77,10 +78,11 @@ describe('Parquet input: PLAIN columns read from their pages', () => {
         const plainCols = dictionary ? [] : version === WriterVersion.V1 ? [0, 1, 2] : [0, 1];
         const direct = await readPlainColumns(file, leaves, [0, 1, 2, 3], new Set(), 0, 1, compressors as never);
         expect([...direct.keys()]).toEqual(plainCols);
-        // Without the codec's decompressor it leaves compressed columns to hyparquet (pages v1; in v2
-        // parquet-wasm stores a page uncompressed where compressing did not pay, as for random floats).
+        // Snappy it decompresses itself; without another codec's decompressor it leaves the column to
+        // hyparquet (pages v1; in v2 parquet-wasm stores a page uncompressed where compressing did
+        // not pay, as for random floats).
         const none = await readPlainColumns(file, leaves, [0, 1, 2, 3], new Set(), 0, 1, {});
-        if (version === WriterVersion.V1) expect([...none.keys()]).toEqual(codec !== Compression.UNCOMPRESSED ? [] : plainCols);
+        if (version === WriterVersion.V1) expect([...none.keys()]).toEqual(codec === Compression.UNCOMPRESSED || codec === Compression.SNAPPY ? plainCols : []);
       } finally {
         await file.fh.close();
       }
@@ -181,5 +183,29 @@ describe('Parquet output: the whole-column row group encoder', () => {
     expect(Array.from(definitionLevels({ length: 300 }, 0))).toEqual([0xd8, 0x04, 1]); // varint(600), value 1
     const col = ['a', null, 'b', 'c', 'd', 'e', 'f', 'g', null];
     expect(Array.from(definitionLevels(col, 2))).toEqual([5, 0b11111101, 0]); // 2 groups: header (2 << 1) | 1
+  });
+});
+
+describe('snappy decompression into a buffer', () => {
+  it('what hysnappy compresses (literals, near and far copies, overlapping runs) comes back byte for byte', async () => {
+    const compress = await snappy();
+    const r = rng(9);
+    const text = new TextEncoder().encode(S.join(',').repeat(3));
+    const floats = new Uint8Array(Float32Array.from({ length: 70_000 }, () => r()).buffer);
+    const runs = Uint8Array.from({ length: 100_000 }, (_, i) => (i % 1000 < 700 ? 7 : (i * 31) & 0xff));
+    for (const data of [text, floats, runs, new Uint8Array(0), Uint8Array.of(1, 2, 3)]) {
+      const out = new Uint8Array(data.length);
+      snappyInto(compress(data), out);
+      expect(Buffer.from(out).equals(Buffer.from(data))).toBe(true);
+    }
+  });
+
+  it('EXPECTED FAILURE - a wrong length, a truncated stream, or a copy before the start: RangeError', async () => {
+    const compress = await snappy();
+    const data = new TextEncoder().encode('abcabcabcabcabcabc'.repeat(50));
+    const packed = compress(data);
+    expect(() => snappyInto(packed, new Uint8Array(data.length + 1))).toThrow(RangeError);
+    expect(() => snappyInto(packed.subarray(0, packed.length - 3), new Uint8Array(data.length))).toThrow(RangeError);
+    expect(() => snappyInto(Uint8Array.of(8, 0b01_000_001, 200), new Uint8Array(8))).toThrow(/copy outside/);
   });
 });

@@ -12,6 +12,7 @@
 import type { ColumnMetaData, FileMetaData, SchemaElement } from 'hyparquet';
 import { isPlainText, type PlainText } from './parquet-encode.js';
 import type { ParquetFile } from './parquet-read.js';
+import { snappyInto } from './snappy.js';
 
 type Decompress = (input: Uint8Array, outputLength: number) => Uint8Array;
 
@@ -113,7 +114,16 @@ async function chunkBytes(file: ParquetFile, meta: ColumnMetaData): Promise<Uint
  * The PLAIN value bytes of each data page of a chunk, in order (`sink` copies them before the
  * next page); `rows` values in all. Throws NotPlain for anything else.
  */
-function eachPage(bytes: Uint8Array, codec: string, rows: number, decompress: Record<string, Decompress>, sink: (values: Uint8Array, count: number) => void): void {
+/**
+ * Where a page's values go: `into` gives the memory to decompress them into (exactly `bytes`
+ * long), or undefined to have them passed to `take` instead.
+ */
+interface PageSink {
+  into(count: number, bytes: number): Uint8Array | undefined;
+  take(values: Uint8Array, count: number): void;
+}
+
+function eachPage(bytes: Uint8Array, codec: string, rows: number, decompress: Record<string, Decompress>, sink: PageSink): void {
   const t = new Thrift(bytes, 0);
   let seen = 0;
   while (seen < rows) {
@@ -136,26 +146,38 @@ function eachPage(bytes: Uint8Array, codec: string, rows: number, decompress: Re
       isCompressed = d!.get(7) !== false;
     } else throw new NotPlain(); // a dictionary page
     const body = bytes.subarray(start + levels, start + compressed);
-    let values: Uint8Array;
-    if (codec === 'UNCOMPRESSED' || !isCompressed) values = body;
-    else {
+    if (count > rows - seen || levels > compressed) throw new NotPlain();
+    const plain = codec === 'UNCOMPRESSED' || !isCompressed;
+    const size = plain ? body.length : uncompressed - levels;
+    const target = sink.into(count, size);
+    if (plain) {
+      if (target) target.set(body); else sink.take(body, count);
+    } else if (codec === 'SNAPPY') {
+      const out = target ?? new Uint8Array(size);
+      snappyInto(body, out);
+      if (!target) sink.take(out, count);
+    } else {
       const fn = decompress[codec];
       if (!fn) throw new NotPlain();
-      values = fn(body, uncompressed - levels);
-      if (values.length !== uncompressed - levels) throw new NotPlain();
+      const values = fn(body, size);
+      if (values.length !== size) throw new NotPlain();
+      if (target) target.set(values); else sink.take(values, count);
     }
-    if (count > rows - seen) throw new NotPlain();
-    sink(values, count);
     seen += count;
   }
 }
 
 /** The values of one chunk of a FLOAT or DOUBLE column into `out` (bytes) from value `at` on. */
 function floatChunk(c: { bytes: Uint8Array; meta: ColumnMetaData; rows: number }, B: number, out: Uint8Array, at: number, decompress: Record<string, Decompress>): void {
-  eachPage(c.bytes, c.meta.codec, c.rows, decompress, (values, count) => {
-    if (values.length < count * B) throw new NotPlain();
-    out.set(values.subarray(0, count * B), at * B);
-    at += count;
+  eachPage(c.bytes, c.meta.codec, c.rows, decompress, {
+    // A PLAIN page of `count` floats is exactly count × B bytes: decompressed straight into the column.
+    into(count, bytes) {
+      if (bytes !== count * B) throw new NotPlain();
+      const view = out.subarray(at * B, (at + count) * B);
+      at += count;
+      return view;
+    },
+    take() { throw new NotPlain(); },
   });
 }
 
@@ -184,7 +206,7 @@ function textColumn(chunks: Array<{ bytes: Uint8Array; meta: ColumnMetaData; row
   const parts: Uint8Array[] = [];
   let total = 0;
   for (const c of chunks) {
-    eachPage(c.bytes, c.meta.codec, c.rows, decompress, (values, count) => {
+    eachPage(c.bytes, c.meta.codec, c.rows, decompress, { into: () => undefined, take(values, count) {
       // Walk the lengths: `count` values must fill the page exactly.
       let p = 0;
       for (let i = 0; i < count; i++) {
@@ -194,7 +216,7 @@ function textColumn(chunks: Array<{ bytes: Uint8Array; meta: ColumnMetaData; row
       }
       parts.push(values.slice(0, p));
       total += p;
-    });
+    } });
   }
   const plainText = new Uint8Array(total);
   let at = 0;
