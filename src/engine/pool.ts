@@ -28,6 +28,15 @@ export interface PoolOptions {
 }
 
 /**
+ * Young generation of the score workers, in MB. A score task allocates few JS objects but large
+ * buffers (decoded columns, pages, encoded output); V8 frees a dead buffer when a collection
+ * finds it, and with the default young generation those ran so rarely that a Parquet run held
+ * ~60 MB of dead buffers per worker (8.2M rows Parquet → Parquet: peak 256-273 MB with the
+ * default, 198 MB with 2 MB, the same speed; CSV scoring unchanged).
+ */
+const YOUNG_GENERATION_MB: Partial<Record<string, number>> = { score: 2 };
+
+/**
  * A fixed-size pool running `workers/<entry>` with `workerData` given once to every worker.
  * Used for the forward workers (engine) and the score workers (file pipeline).
  */
@@ -38,6 +47,7 @@ export function createPool(entry: PoolEntry, workerData: unknown, options: PoolO
     filename,
     execArgv,
     argv,
+    ...(YOUNG_GENERATION_MB[entry] !== undefined ? { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB[entry] } } : {}),
     workerData,
     minThreads: options.threads,
     maxThreads: options.threads,

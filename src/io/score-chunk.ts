@@ -9,7 +9,7 @@ import { formatBlock } from './format-block.js';
 import { parseDelimitedBlock } from './delimited-block.js';
 import { parseBinaryBlock, parseNdjsonBlock, type ParsedBlock, type RowProblem, type Scratch } from './parse-block.js';
 import type { ScoreJob } from './score-job.js';
-import { isColumnarOutput, keptColumnsOfText, outputColumnsOf, type OutputColumns } from './columnar/output-columns.js';
+import { isColumnarOutput, keptColumnsOfText, outputColumnsOf, type KeptValues, type OutputColumns } from './columnar/output-columns.js';
 
 export type { RowProblem } from './parse-block.js';
 export { csvField } from './format-block.js';
@@ -50,7 +50,7 @@ export function scoreChunk(model: KernelModel, run: RowsFn, job: ScoreJob, bytes
  * output: text bytes, or columns for Parquet and Arrow output (`keptColumns` gives the kept
  * values as columns, only then).
  */
-export function scoreParsed(model: KernelModel, run: RowsFn, job: ScoreJob, parsed: ParsedBlock, keptColumns: () => unknown[][]): ChunkOutput {
+export function scoreParsed(model: KernelModel, run: RowsFn, job: ScoreJob, parsed: ParsedBlock, keptColumns: () => KeptValues[]): ChunkOutput {
   if (parsed.failed) return { bytes: new Uint8Array(0), rows: 0, problems: parsed.problems, failed: true, lines: parsed.lines };
   const { rows } = parsed;
   const N = model.outputs;

@@ -6,6 +6,9 @@
 import { arrayOf, type DType, type FloatArray } from '../../types.js';
 import type { ParsedBlock, RowProblem } from '../parse-block.js';
 import type { ScoreJob } from '../score-job.js';
+import { isPlainText } from './parquet-encode.js';
+import { plainTextStrings } from './parquet-plain.js';
+import type { KeptValues } from './output-columns.js';
 
 /** One decoded column: a typed array, or an array of numbers, bigints, booleans, strings, dates or nulls. */
 export type ColumnValues = ArrayLike<unknown>;
@@ -20,7 +23,7 @@ export interface ColumnBlock {
 
 /** The parsed block, with the kept values column by column (typed) for columnar output. */
 export interface AssembledBlock extends ParsedBlock {
-  keptColumns: unknown[][];
+  keptColumns: KeptValues[];
 }
 
 /** Field indices a worker must decode: the features, then kept columns not already among them. */
@@ -32,9 +35,20 @@ function isNumberArray(a: ColumnValues): a is FloatArray | Int32Array | Uint32Ar
   return ArrayBuffer.isView(a) && !(a instanceof BigInt64Array) && !(a instanceof BigUint64Array);
 }
 
-/** Column j of x (rows × F) from a float32 column: the common case, one monomorphic loop. */
-function copyFloat32(x: Float32Array, col: Float32Array, j: number, F: number, rows: number): void {
-  for (let r = 0, o = j; r < rows; r++, o += F) x[o] = col[r]!;
+/**
+ * Columns js of x (rows × F) from float32 columns, the common case: a few hundred rows at a time
+ * across all of them, so the rows written stay in cache (a whole column at a time touches every
+ * row of x once per column).
+ */
+function copyFloat32(x: Float32Array, cols: Float32Array[], js: number[], F: number, rows: number): void {
+  const STEP = 256;
+  for (let r0 = 0; r0 < rows; r0 += STEP) {
+    const r1 = Math.min(rows, r0 + STEP);
+    for (let i = 0; i < cols.length; i++) {
+      const col = cols[i]!;
+      for (let r = r0, o = r0 * F + js[i]!; r < r1; r++, o += F) x[o] = col[r]!;
+    }
+  }
 }
 
 /** A value as a number; undefined for null (a missing value); NaN marks a value that is not numeric. */
@@ -67,17 +81,21 @@ export function jsonOf(v: unknown): string {
 }
 
 /**
- * Builds the input matrix of a column block. Nulls follow `job.missing` (fill, or a refused row);
- * with onError 'fail' the first refused row (lowest row number) fails the block.
+ * Builds the input matrix of a column block (in `into` when it is big enough). Nulls follow
+ * `job.missing` (fill, or a refused row); with onError 'fail' the first refused row (lowest row
+ * number) fails the block.
  */
-export function assembleColumns(job: ScoreJob, F: number, dtype: DType, block: ColumnBlock): AssembledBlock {
+export function assembleColumns(job: ScoreJob, F: number, dtype: DType, block: ColumnBlock, into?: FloatArray): AssembledBlock {
   const { rows, columns, firstRow } = block;
-  const x = new (arrayOf(dtype))(Math.max(1, rows) * F);
+  // `into`: the caller's matrix from a previous block, reused when it is big enough.
+  const size = Math.max(1, rows) * F;
+  const x = into && into.length >= size && into instanceof arrayOf(dtype) ? into.subarray(0, size) : new (arrayOf(dtype))(size);
   let refused: Map<number, RowProblem> | undefined;
+  const floats: Float32Array[] = [], floatJs: number[] = [];
   for (let j = 0; j < F; j++) {
     const c = job.features[j]!;
     const col = columns.get(c)!;
-    if (x instanceof Float32Array && col instanceof Float32Array) { copyFloat32(x, col, j, F, rows); continue; }
+    if (x instanceof Float32Array && col instanceof Float32Array) { floats.push(col); floatJs.push(j); continue; }
     if (isNumberArray(col)) {
       for (let r = 0, o = j; r < rows; r++, o += F) x[o] = col[r]!;
       continue;
@@ -92,6 +110,7 @@ export function assembleColumns(job: ScoreJob, F: number, dtype: DType, block: C
       refused.set(r, { line: firstRow + r + 1, column: c + 1, message: `row ${firstRow + r + 1}: ${what} (column "${job.names[c]}")`, text: '', missing: v === undefined && job.missing === 'skip' });
     }
   }
+  if (floats.length > 0) copyFloat32(x as Float32Array, floats, floatJs, F, rows);
   const problems: RowProblem[] = [];
   let keep: number[] | undefined;
   if (refused) {
@@ -105,8 +124,11 @@ export function assembleColumns(job: ScoreJob, F: number, dtype: DType, block: C
     for (let r = 0; r < rows; r++) if (!refused.has(r)) keep.push(r);
     for (let i = 0; i < keep.length; i++) if (keep[i] !== i) x.copyWithin(i * F, keep[i]! * F, (keep[i]! + 1) * F);
   }
-  const keptColumns = job.kept.map((c) => {
-    const col = columns.get(c)!;
+  const keptColumns = job.kept.map((c): KeptValues => {
+    const given = columns.get(c)!;
+    // Text in Parquet's PLAIN layout goes to Parquet output as it is; anything else takes strings.
+    if (isPlainText(given) && !keep && job.output === 'parquet') return given;
+    const col = isPlainText(given) ? plainTextStrings(given) : given;
     const out = new Array<unknown>(keep ? keep.length : rows);
     if (keep) for (let i = 0; i < keep.length; i++) out[i] = col[keep[i]!];
     else for (let r = 0; r < rows; r++) out[r] = col[r];
@@ -116,8 +138,8 @@ export function assembleColumns(job: ScoreJob, F: number, dtype: DType, block: C
   // CSV output copies kept values as bytes (the formatter's fast path); NDJSON takes JSON text;
   // Parquet, Arrow and .npy output take keptColumns.
   const K = keptColumns.length;
-  if (job.output === 'csv') return { x, rows: n, kept: [], keptSpans: K > 0 ? keptCsvSpans(keptColumns, n) : undefined, keptColumns, problems, failed: false, lines: rows };
-  return { x, rows: n, kept: job.output === 'ndjson' ? keptRowsAsJson(keptColumns, n) : [], keptColumns, problems, failed: false, lines: rows };
+  if (job.output === 'csv') return { x, rows: n, kept: [], keptSpans: K > 0 ? keptCsvSpans(keptColumns as unknown[][], n) : undefined, keptColumns, problems, failed: false, lines: rows };
+  return { x, rows: n, kept: job.output === 'ndjson' ? keptRowsAsJson(keptColumns as unknown[][], n) : [], keptColumns, problems, failed: false, lines: rows };
 }
 
 /** A kept value as CSV field text (before quoting): what the NDJSON path's JSON gives, unwrapped. */

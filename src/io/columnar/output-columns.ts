@@ -8,13 +8,17 @@ import { labelOf } from '../format-block.js';
 import { keptText, type ParsedBlock } from '../parse-block.js';
 import type { ScoreJob } from '../score-job.js';
 import type { EncodedGroup } from './parquet-groups.js';
+import type { PlainText } from './parquet-encode.js';
+
+/** A kept column's values: an array, or text in Parquet's PLAIN layout (src/io/columnar/parquet-plain.ts). */
+export type KeptValues = unknown[] | PlainText;
 
 export interface OutputColumns {
   rows: number;
   /** rows × units, row-major. */
   y: FloatArray;
-  /** One array per kept column, `rows` values each. */
-  kept: unknown[][];
+  /** One array per kept column, `rows` values each (Parquet output from Parquet input: text may stay in Parquet's PLAIN layout). */
+  kept: KeptValues[];
   /** The label of each row, when the job emits labels. */
   labels?: string[];
   /** Parquet output from a pool worker: the block's row group, already encoded (y, kept and labels are then empty). */
@@ -39,7 +43,7 @@ export function keptColumnsOfText(job: ScoreJob, parsed: Pick<ParsedBlock, 'kept
   });
 }
 
-export function outputColumnsOf(job: ScoreJob, Y: FloatArray, rows: number, N: number, kept: unknown[][]): OutputColumns {
+export function outputColumnsOf(job: ScoreJob, Y: FloatArray, rows: number, N: number, kept: KeptValues[]): OutputColumns {
   let labels: string[] | undefined;
   if (job.emit !== 'probs' && job.labelRule !== 'none') {
     labels = new Array<string>(rows);

@@ -6,6 +6,8 @@
  * A merge of parts re-encodes their groups with the same function, so it writes the same bytes.
  */
 import type { Writable } from 'node:stream';
+import { encodePlainGroup, snappy } from './parquet-encode.js';
+import { valuesOf } from './parquet-plain.js';
 
 /** One encoded row group: its bytes and its metadata, offsets counted from the group's first byte. */
 export interface EncodedGroup {
@@ -27,21 +29,76 @@ function options(schema: ParquetSchemaElement[]) {
 
 /** Encodes one row group of `columns` (one array per leaf of `schema`, in order). */
 export async function encodeParquetGroup(schema: ParquetSchemaElement[], columns: unknown[]): Promise<EncodedGroup> {
+  const plain = encodePlainGroup(schema, columns, await snappy());
+  if (plain) return plain;
+  columns = columns.map(valuesOf); // a kept column still in Parquet's PLAIN text layout, as strings
   const { ByteWriter, ParquetWriter } = await import('hyparquet-writer');
   const bytes = new ByteWriter();
   const writer = new ParquetWriter({ writer: bytes, ...options(schema) });
   const rows = (columns[0] as ArrayLike<unknown> | undefined)?.length ?? 0;
   // Text columns (kept strings, labels) without statistics, and kept ones (OPTIONAL: ids, names)
   // plain rather than dictionary-tried: hyparquet-writer spends most of its time on them.
-  const columnData = schema.slice(1).map((e, i) => ({
-    name: e.name, data: columns[i], offsetIndex: false,
-    ...(e.type === 'BYTE_ARRAY' ? { statistics: false, ...(e.repetition_type === 'OPTIONAL' ? { encoding: 'PLAIN' } : {}) } : {}),
-  }));
+  // Those plain ones go as UTF-8 bytes (the same bytes in the file): hyparquet-writer encodes each
+  // string with a TextEncoder of its own, which cost more than the rest of the group together.
+  const columnData = schema.slice(1).map((e, i) => {
+    const plain = e.type === 'BYTE_ARRAY' && e.repetition_type === 'OPTIONAL';
+    return {
+      name: e.name, data: plain ? utf8Views(columns[i] as ArrayLike<unknown>) : columns[i], offsetIndex: false,
+      ...(e.type === 'BYTE_ARRAY' ? { statistics: false, ...(plain ? { encoding: 'PLAIN' } : {}) } : {}),
+    };
+  });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   writer.write({ columnData: columnData as any, rowGroupSize: Math.max(1, rows) });
   const group = writer.row_groups[0] as unknown as EncodedGroup['group'];
   move(group, -BigInt(MAGIC));
   return { rows, bytes: new Uint8Array(bytes.buffer, MAGIC, bytes.offset - MAGIC).slice(), group };
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Strings as their UTF-8 bytes, each a view of one buffer for the whole column (ASCII copied by
+ * hand, anything else through TextEncoder, so invalid UTF-16 becomes U+FFFD as it would there);
+ * other values (null, bytes) as they are.
+ */
+export function utf8Views(values: ArrayLike<unknown>): unknown[] {
+  let chars = 0;
+  for (let i = 0; i < values.length; i++) { const v = values[i]; if (typeof v === 'string') chars += v.length; }
+  let buf: Uint8Array = new Uint8Array(chars + 16);
+  const ends = new Int32Array(values.length);
+  let o = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === 'string') {
+      let c = 0;
+      const n = v.length;
+      if (o + n > buf.length) buf = grow(buf, o + n);
+      for (; c < n; c++) {
+        const code = v.charCodeAt(c);
+        if (code >= 0x80) break;
+        buf[o++] = code;
+      }
+      if (c < n) {
+        const rest = v.slice(c);
+        if (o + rest.length * 3 > buf.length) buf = grow(buf, o + rest.length * 3);
+        o += encoder.encodeInto(rest, buf.subarray(o)).written;
+      }
+    }
+    ends[i] = o;
+  }
+  const out = new Array<unknown>(values.length);
+  for (let i = 0, start = 0; i < values.length; i++) {
+    const v = values[i];
+    out[i] = typeof v === 'string' ? buf.subarray(start, ends[i]) : v;
+    start = ends[i]!;
+  }
+  return out;
+}
+
+function grow(buf: Uint8Array, need: number): Uint8Array {
+  const bigger = new Uint8Array(Math.max(need, buf.length * 2));
+  bigger.set(buf);
+  return bigger;
 }
 
 function move(group: EncodedGroup['group'], by: bigint): void {

@@ -4,9 +4,10 @@
  * reads the byte ranges of its row groups, so no thread ever holds more than the groups in flight.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import type { FileMetaData, SchemaTree } from 'hyparquet';
+import type { FileMetaData, SchemaElement, SchemaTree } from 'hyparquet';
 import type { ColumnBlock, ColumnValues } from './columns.js';
 import type { ColumnInfo, KeptType } from './schema.js';
+import { readPlainColumns, type ColumnArena } from './parquet-plain.js';
 
 /** A Parquet file forwardpool cannot read (encrypted, corrupt, unsupported); the message says why. */
 export class ParquetInputError extends Error {
@@ -40,6 +41,8 @@ export interface ParquetFile {
   /** First row of each row group, and the total row count at the end. */
   groupStarts: number[];
   buffer: ReturnType<typeof fileBuffer>;
+  /** The top-level columns' schema elements (set on first use). */
+  leaves?: SchemaElement[];
 }
 
 function why(e: unknown): string {
@@ -115,16 +118,25 @@ export async function parquetColumns(metadata: FileMetaData): Promise<ColumnInfo
 
 /**
  * Decodes the columns `fields` (indices into `names`) of row groups [first, end). Strings stay
- * strings, INT64 stays bigint, DECIMAL and FLOAT16 become numbers, nulls are null.
+ * strings (`rawText` columns: Parquet's PLAIN text layout where the file has it), INT64 stays
+ * bigint, DECIMAL and FLOAT16 become numbers, nulls are null. With an `arena`, float columns
+ * live in its memory until its next block.
  */
-export async function readParquetGroups(file: ParquetFile, names: string[], fields: number[], first: number, end: number): Promise<ColumnBlock> {
-  const { parquetRead } = await hyparquet();
+export async function readParquetGroups(file: ParquetFile, names: string[], fields: number[], first: number, end: number, rawText: Set<number> = new Set(), arena?: ColumnArena): Promise<ColumnBlock> {
+  const { parquetRead, parquetSchema } = await hyparquet();
   const rowStart = file.groupStarts[first]!, rowEnd = file.groupStarts[end]!;
   const rows = rowEnd - rowStart;
+  const leaves = (file.leaves ??= parquetSchema(file.metadata).children.map((t) => t.element));
+  // PLAIN float and text columns straight from their pages; hyparquet reads the rest.
+  const plain = await readPlainColumns(file, leaves, fields, rawText, first, end, await compressors(), arena);
+  const rest = fields.filter((c) => !plain.has(c));
+  const columns = new Map<number, ColumnValues>();
+  for (const [c, v] of plain) columns.set(c, v as ColumnValues);
+  if (rest.length === 0) return { rows, firstRow: rowStart, columns };
   const parts = new Map<string, Array<{ start: number; data: ColumnValues }>>();
   try {
     await parquetRead({
-      file: file.buffer, metadata: file.metadata, columns: fields.map((c) => names[c]!), rowStart, rowEnd,
+      file: file.buffer, metadata: file.metadata, columns: rest.map((c) => names[c]!), rowStart, rowEnd,
       compressors: await compressors(), useOffsetIndex: false,
       onChunk: (chunk) => {
         let list = parts.get(chunk.columnName);
@@ -136,8 +148,7 @@ export async function readParquetGroups(file: ParquetFile, names: string[], fiel
     if (e instanceof ParquetInputError) throw e;
     throw new ParquetInputError(`rows ${rowStart + 1}-${rowEnd} (row group${end - first > 1 ? 's' : ''} ${first}${end - first > 1 ? `-${end - 1}` : ''}) cannot be read: ${why(e)}`);
   }
-  const columns = new Map<number, ColumnValues>();
-  for (const c of fields) columns.set(c, joinParts(parts.get(names[c]!) ?? [], rowStart, rows, names[c]!));
+  for (const c of rest) columns.set(c, joinParts(parts.get(names[c]!) ?? [], rowStart, rows, names[c]!));
   return { rows, firstRow: rowStart, columns };
 }
 

@@ -10,7 +10,9 @@ import type { DType, FloatArray } from '../../types.js';
 import type { ChunkOutput } from '../score-chunk.js';
 import { outputColumns, type ScoreJob } from '../score-job.js';
 import { jsonOf } from './columns.js';
-import type { OutputColumns } from './output-columns.js';
+import type { KeptValues, OutputColumns } from './output-columns.js';
+import { isPlainText, type PlainText } from './parquet-encode.js';
+import { valuesOf } from './parquet-plain.js';
 import type { KeptType } from './schema.js';
 import { encodeParquetGroup, parquetAppender, type EncodedGroup, type ParquetSchemaElement } from './parquet-groups.js';
 
@@ -65,7 +67,9 @@ function keptValue(v: unknown, t: KeptType): unknown {
   }
 }
 
-function keptArray(values: unknown[], t: KeptType): unknown[] {
+function keptArray(kept: KeptValues, t: KeptType): unknown[] | PlainText {
+  if (isPlainText(kept) && t === 'string') return kept; // the input's PLAIN text, written as it is
+  const values = valuesOf(kept) as unknown[];
   // Strings (ids, names) are the common kept values: used as they are when they are all strings.
   if (t === 'string' && values.every((v) => typeof v === 'string')) return values;
   return values.map((v) => keptValue(v, t));
@@ -100,7 +104,7 @@ function parquetColumns(layout: Layout, blocks: OutputColumns[]): unknown[] {
   const rows = blocks.reduce((n, b) => n + b.rows, 0);
   const columns: unknown[] = [];
   const one = blocks.length === 1 ? blocks[0]! : undefined;
-  for (let k = 0; k < K; k++) columns.push(keptArray(one ? one.kept[k]! : blocks.flatMap((b) => b.kept[k]!), layout.kept[k]!));
+  for (let k = 0; k < K; k++) columns.push(keptArray(one ? one.kept[k]! : blocks.flatMap((b) => valuesOf(b.kept[k]!) as unknown[]), layout.kept[k]!));
   for (let j = 0; j < layout.units; j++) {
     if (one) { columns.push(unitColumn(one.y, one.rows, one.y.length / one.rows, j, layout.dtype)); continue; }
     const col = layout.dtype === 'float64' ? new Float64Array(rows) : new Float32Array(rows);
@@ -174,7 +178,7 @@ async function arrowSink(stream: Writable, layout: Layout, kind: 'file' | 'strea
       const N = layout.units === 0 ? 0 : c.y.length / c.rows;
       const children = [
         ...layout.kept.map((t, k) => {
-          const values = keptArray(c.kept[k]!, t).map((v) => (v instanceof Date ? v.getTime() : v));
+          const values = (valuesOf(keptArray(c.kept[k]!, t)) as unknown[]).map((v) => (v instanceof Date ? v.getTime() : v));
           return arrow.vectorFromArray(values, keptType(t)).data[0]!;
         }),
         ...Array.from({ length: layout.units }, (_, j) => arrow.makeData({ type: unitType(), length: c.rows, nullCount: 0, data: unitColumn(c.y, c.rows, N, j, layout.dtype) })),
