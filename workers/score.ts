@@ -30,11 +30,15 @@ type Setup = { id: string; model: KernelModel; job: ScoreJob };
 
 export default function score(task: { bytes: Uint8Array; setup: Setup; giveBack?: boolean } | { columnar: ColumnarTask; setup: Setup }): ChunkOutput | Promise<ChunkOutput> {
   trace('task');
-  if (current?.id !== task.setup.id) { current = { ...task.setup, run: makeRowsFn(task.setup.model, kernel) }; trace('kernel ready'); }
+  if (current?.id !== task.setup.id) {
+    current = { ...task.setup, run: makeRowsFn(task.setup.model, kernel) };
+    trace('kernel ready');
+  }
   if ('columnar' in task) {
     return runColumnarTask(current.id, current.model, current.run, current.job, task.columnar);
   }
-  // The result is copied back (output text is small next to the input the task parsed).
+  // The output text is copied back (it is small next to the input); the input's array moves back
+  // for the calling thread to cut the next block into (giveBack).
   const out = scoreChunk(current.model, current.run, current.job, task.bytes, scratch);
   trace('task done');
   return withInputBack(out, task.bytes, task.giveBack);
