@@ -100,8 +100,7 @@ export class RowCutter implements Cutter {
   async pull(read: (into: Uint8Array) => Promise<number>, want: number): Promise<{ block: RowBlock | undefined; n: number }> {
     const p = this.#pendingLength;
     const buf = this.arrays.take(p + want);
-    let o = 0;
-    for (const part of this.#pending) { buf.set(part, o); o += part.length; }
+    this.#copyPending(buf);
     const n = await read(buf.subarray(p));
     const lastCut = n > 0 ? this.#lastRowEnd(buf.subarray(p, p + n)) : -1;
     if (lastCut < 0) {
@@ -155,13 +154,18 @@ export class RowCutter implements Cutter {
     if (growing && this.#pendingLength > this.maxRowBytes) throw new RowTooLongError(this.maxRowBytes);
   }
 
+  /** Copies the pending bytes to the start of `to`; returns how many. */
+  #copyPending(to: Uint8Array): number {
+    let o = 0;
+    for (const part of this.#pending) { to.set(part, o); o += part.length; }
+    return o;
+  }
+
   #take(tail: Uint8Array): RowBlock {
     // Always an array of our own (a stream's Buffer may be a view of memory we do not own): the
     // pipeline moves it to a worker instead of copying it.
     const bytes = this.arrays.take(this.#pendingLength + tail.length);
-    let o = 0;
-    for (const p of this.#pending) { bytes.set(p, o); o += p.length; }
-    bytes.set(tail, o);
+    bytes.set(tail, this.#copyPending(bytes));
     this.#pending = [];
     this.#pendingLength = 0;
     return { bytes, own: true };
