@@ -3,8 +3,8 @@ import { Piscina } from 'piscina';
 
 /**
  * Where the worker entry lives. From the built package (dist/src/engine/pool.js) it is the
- * compiled CommonJS entry dist/workers/entry.cjs, which imports dist/workers/<name>.js
- * (see workers/entry.cts for why). When this module itself runs from TypeScript source
+ * compiled CommonJS entry dist/workers/entry.cjs, which loads dist/workers/<name>.cjs (a one-file
+ * bundle, for score) or imports dist/workers/<name>.js (see workers/entry.cts for why). When this module itself runs from TypeScript source
  * (tests under vitest, or tsx), the worker is the .ts file, loaded through tsx.
  */
 export type PoolEntry = 'forward' | 'forward-ort' | 'score' | 'score-ort' | 'row-split' | 'queue-job';
