@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { packageRoot } from './package-root.js';
 
 /**
  * The few WebAssembly JS API members used here. The project compiles against ES2022 + @types/node
@@ -20,10 +21,9 @@ export interface WasmApi {
 export const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 export const WASM_PAGE = 65536;
 
-/** build/<file> at the package root, from src (tests, tsx) or dist/src (built package). */
+/** build/<file> at the package root, from src (tests, tsx) or dist/ (built package, bundles). */
 export function buildPath(file: string): string {
-  const up = import.meta.url.includes('/dist/') ? '../../' : '../';
-  return fileURLToPath(new URL(`${up}build/${file}`, import.meta.url));
+  return fileURLToPath(new URL(`build/${file}`, packageRoot(import.meta.url, 1)));
 }
 
 const compiled = new Map<string, WasmModule>();

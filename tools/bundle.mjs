@@ -1,16 +1,24 @@
 /**
- * `npm run build:bundle` (part of `npm run build`, after tsc): one-file bundles of the modules on
- * `forwardpool score`'s start-up path, so that a thread loads one file instead of ~30 modules.
+ * `npm run build:bundle` (part of `npm run build`, after tsc): bundles of the modules on
+ * `forwardpool score`'s start-up path, so that a thread loads a few files instead of ~35-60
+ * modules. tsc's output stays beside them for everything else (the library, the other workers).
  *
  * - dist/workers/score.cjs: the score worker (workers/score.ts and all it imports), CommonJS, so
  *   dist/workers/entry.cjs require()s it synchronously while the worker boots.
+ * - dist/src/cli/main.js and commands.js (replacing tsc's): the CLI, ES modules split into
+ *   shared chunks (dist/src/cli/chunk-*.js), one per set of modules loaded together; each
+ *   dynamic import() stays a separate chunk loaded when it runs, so a lazily loaded package
+ *   (protobufjs, apache-arrow, bullmq, cli-progress, ...) still loads only where needed, and
+ *   every module is one instance (main.ts starts the early pool that score.ts takes; the
+ *   commands' instanceof checks see the classes the lazy modules throw).
  *
- * Packages stay external (their dynamic import()s are kept as such: hyparquet, apache-arrow, ...
- * load only where a job needs them). `import.meta.url` is the bundle's own URL; every path computed
- * from it in the bundled sources (build/*.wasm, package.json, workers/entry.cjs) is resolved from
- * the package root found in that URL, so it holds from any file under dist/.
+ * Packages stay external. `import.meta.url` is the bundle's (or chunk's) own URL: every path
+ * computed from it in the bundled sources (build/*.wasm, package.json, dist/workers/entry.cjs)
+ * goes through src/package-root.ts, which finds the package root from any file under dist/.
  */
 import { build } from 'esbuild';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 
 const common = {
   bundle: true,
@@ -29,4 +37,16 @@ await build({
   // CommonJS has no import.meta: the bundle's URL from its __filename.
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: '"use strict";\nconst __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+});
+
+const cli = 'dist/src/cli';
+for (const f of readdirSync(cli)) if (f.startsWith('chunk-')) rmSync(join(cli, f)); // a previous build's
+await build({
+  ...common,
+  entryPoints: ['src/cli/main.ts', 'src/cli/commands.ts'],
+  outdir: cli,
+  format: 'esm',
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
+  allowOverwrite: true,
 });

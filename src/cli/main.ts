@@ -1,128 +1,21 @@
 #!/usr/bin/env node
 /**
- * The `forwardpool` command. Exit codes (DESIGN.md): 0 done, 1 unexpected failure, 2 usage error,
- * 3 bad input data, 4 bad model file, 130 interrupted.
+ * The `forwardpool` command's entry. It loads as little as possible before `score`'s workers are
+ * started (early-pool.ts: piscina and the pool): a worker's boot is the longest step of a short
+ * run's start, and it overlaps everything after it here (the commands' modules, the model, the
+ * input's head). The commands themselves are in commands.ts. `npm run build` bundles both, so the
+ * command's code is a few files rather than ~60 modules (tools/bundle.mjs).
  */
-import { readFileSync } from 'node:fs';
-import { ModelFormatError } from '../errors.js';
-import { OnnxRuntimeMissingError } from '../kernels/onnxruntime/load.js';
-import { AbortError } from '../errors.js';
-import { releaseEarly, startEarly } from './early-pool.js';
-import { UsageError } from './usage.js';
+import { startEarly } from './early-pool.js';
 import { trace } from '../trace.js';
 
-export const EXIT = { ok: 0, unexpected: 1, usage: 2, badData: 3, badModel: 4, interrupted: 130 } as const;
-
-const HELP = `forwardpool — score data with multi-layer perceptrons on all cores
-
-Usage:
-  forwardpool score --model <file> --input <file|-> [--output <file|->]
-        [--input-format csv|tsv|ndjson|npy|f32] [--columns N] [--output-format csv|ndjson|npy]
-        [--features <names or ranges>] [--id <column>] [--keep <columns>]
-        [--emit all|probs|label] [--threshold 0.5] [--threads N] [--chunk-rows N]
-        [--on-error fail|skip] [--rejects <file>] [--missing <number|nan|skip>]
-        [--no-header] [--delimiter <char>] [--force] [--quiet] [--progress] [--json]
-                                                (forwardpool score --help tells more)
-  forwardpool inspect <model> [--json]          layers, shapes, activations, parameters, FLOPs per row
-  forwardpool convert <model-in> <model-out>    write a model (ONNX, TF.js layers, native) in the native format
-        [--format auto|onnx|tfjs|native] [--force]
-  forwardpool score … --shard I/N                score shard I (0-based) of N: a complete output for its rows
-  forwardpool merge --output <file> <part>...   join the parts, in order (byte for byte the unsharded output)
-  forwardpool queue submit|worker|status …      the same shards as a BullMQ job on Redis (forwardpool queue --help)
-  forwardpool --version | --help
-
-Model formats are detected by content: forwardpool's native format, ONNX (.onnx), and TF.js /
-Keras layers models (model.json with its weight shards beside it).
-Exit codes: 0 done, 1 unexpected failure, 2 usage error, 3 bad input data, 4 bad model file.`;
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL(import.meta.url.includes('/dist/') ? '../../../package.json' : '../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+const argv = process.argv.slice(2);
+if (argv[0] === 'score') {
+  trace('main');
+  startEarly(argv.slice(1));
 }
-
-export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  try {
-    switch (command) {
-      case undefined:
-      case '--help':
-      case '-h':
-      case 'help':
-        process.stdout.write(`${HELP}\n`);
-        return command === undefined ? EXIT.usage : EXIT.ok;
-      case '--version':
-      case '-v':
-        process.stdout.write(`${version()}\n`);
-        return EXIT.ok;
-      // Each command's modules are loaded when it runs (score's workers boot meanwhile).
-      case 'inspect':
-        return await (await import('./inspect.js')).inspectCommand(rest);
-      case 'convert':
-        return await (await import('./convert.js')).convertCommand(rest);
-      case 'merge':
-        return await (await import('./merge.js')).mergeCommand(rest);
-      case 'queue':
-        return await (await import('./queue.js')).queueCommand(rest); // bullmq loads only here
-      case 'score': {
-        trace('main');
-        startEarly(rest);
-        // Ctrl-C: stop reading, let the pipeline remove its temporary files, exit 130.
-        const ac = new AbortController();
-        const onSigint = () => ac.abort(new Error('interrupted (SIGINT)'));
-        process.once('SIGINT', onSigint);
-        process.once('SIGTERM', onSigint);
-        // `score … --output - | head`: the reader went away. Stop as a shell tool does, quietly
-        // (exit 0, as ripgrep does; the pipeline removes its temporary files on the way).
-        let brokenPipe = false;
-        const onStdoutError = (e: NodeJS.ErrnoException) => {
-          if (e.code !== 'EPIPE') return;
-          brokenPipe = true;
-          ac.abort(new Error('stdout was closed'));
-        };
-        process.stdout.on('error', onStdoutError);
-        try {
-          return await (await import('./score.js')).scoreCommand(rest, ac.signal);
-        } catch (e) {
-          if (brokenPipe) return EXIT.ok;
-          throw e;
-        } finally {
-          await releaseEarly();
-          process.off('SIGINT', onSigint);
-          process.off('SIGTERM', onSigint);
-          if (!brokenPipe) process.stdout.off('error', onStdoutError); // else later writes may fail too
-        }
-      }
-      default:
-        throw new UsageError(`unknown command "${command}"; expected score, merge, queue, inspect or convert (see forwardpool --help)`);
-    }
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`forwardpool: ${e.message}\n`);
-      return EXIT.usage;
-    }
-    if (e instanceof OnnxRuntimeMissingError) {
-      process.stderr.write(`forwardpool: ${e.message}\n`);
-      return EXIT.usage;
-    }
-    if (e instanceof AbortError) {
-      process.stderr.write('forwardpool: interrupted; no output was written\n');
-      return EXIT.interrupted;
-    }
-    if (e instanceof ModelFormatError) {
-      process.stderr.write(`forwardpool: bad model file: ${e.message}\n`);
-      return EXIT.badModel;
-    }
-    const err = e as NodeJS.ErrnoException;
-    if (err?.code === 'ENOENT' || err?.code === 'EACCES' || err?.code === 'EISDIR') {
-      process.stderr.write(`forwardpool: ${err.message}\n`);
-      return EXIT.usage;
-    }
-    process.stderr.write(`forwardpool: unexpected failure: ${err?.stack ?? String(e)}\n`);
-    return EXIT.unexpected;
-  }
-}
-
-const code = await main(process.argv.slice(2));
+const { main } = await import('./commands.js');
+const code = await main(argv);
 trace('main returned');
 // Exit now, once what was written to stdout and stderr has gone out: a score pool may still be up
 // (score leaves its workers to end with the process rather than wait for their teardown).

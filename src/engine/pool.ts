@@ -1,5 +1,6 @@
 /** Creates the piscina pools that run the worker entries in workers/. */
 import { Piscina } from 'piscina';
+import { packageRoot } from '../package-root.js';
 
 /**
  * Where the worker entry lives. From the built package (dist/src/engine/pool.js) it is the
@@ -13,7 +14,7 @@ export function workerEntry(name: PoolEntry): { filename: string; execArgv: stri
   const here = import.meta.url;
   const fromSource = here.endsWith('.ts');
   return {
-    filename: new URL(`../../workers/${fromSource ? `${name}.ts` : 'entry.cjs'}`, here).href,
+    filename: new URL(fromSource ? `workers/${name}.ts` : 'dist/workers/entry.cjs', packageRoot(here, 2)).href,
     execArgv: fromSource ? ['--import', 'tsx'] : [],
     argv: fromSource ? [] : ['--entry', name],
   };
