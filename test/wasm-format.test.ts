@@ -100,6 +100,18 @@ describe.skipIf(!built)('WebAssembly CSV formatter', () => {
     }
   });
 
+  it('kept fields that start far into the block (after a 300 kB field that is not kept)', () => {
+    const job = jobFor(['junk', 'a', 'id'], 'a', 'id', { labelRule: 'threshold' });
+    const text = `${'x'.repeat(300_000)},1,first\n${'y'.repeat(10)},2,second\nz,3,third\n`;
+    const parsed = parseDelimitedBlock(job, enc.encode(text), 1, 1, 'float32');
+    expect(parsed.rows).toBe(3);
+    expect(parsed.keptSpans).toBeDefined();
+    const Y = Float32Array.from([0.25, 0.75, NaN]);
+    const { wasm, js } = both(job, Y, 3, 1, parsed);
+    expect(wasm).toBe('first,0.25,0\nsecond,0.75,1\nthird,NaN,-1\n');
+    expect(wasm).toBe(js);
+  });
+
   it('one formatter serves jobs one after another (each job its own label table) and large blocks (memory grows)', () => {
     const r = rng(814);
     const a = jobFor(['id', 'a'], 'a', 'id', { labelRule: 'argmax', labels: ['x', 'y'] });

@@ -109,11 +109,12 @@ export class WasmCsvFormatter {
     const mem = ex.memory.buffer;
     new Float32Array(mem, yAt, rows * N).set(Y.subarray(0, rows * N));
     if (kept && K > 0) {
-      const s = new Int32Array(mem, spansAt, rows * K * 2);
-      for (let i = 0; i < s.length; i++) s[i] = kept.spans[i]! - from;
+      new Int32Array(mem, spansAt, rows * K * 2).set(kept.spans.subarray(0, rows * K * 2));
       new Uint8Array(mem, sourceAt, to - from).set(kept.source.subarray(from, to));
     }
-    const end = ex.formatRows(rows, N, K, yAt, spansAt, sourceAt, outAt, job.emit !== 'label' ? 1 : 0,
+    // Span s of the block is at sourceAt + (s - from): the base passed is sourceAt - from (32-bit
+    // address arithmetic wraps, so a base below 0 still lands inside the copy).
+    const end = ex.formatRows(rows, N, K, yAt, spansAt, (sourceAt - from) | 0, outAt, job.emit !== 'label' ? 1 : 0,
       table.mode, job.threshold, this.#tableAt());
     return new Uint8Array(ex.memory.buffer, outAt, end - outAt).slice();
   }
