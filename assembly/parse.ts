@@ -165,11 +165,7 @@ const SIMD_C: usize = memory.data<u8>([
  */
 @inline function sixteenDigits(end: usize, k: i32): u64 {
   const keep = i8x16.ge_u(sc(0), i8x16.splat(<i8>(16 - k)));
-  const d = v128.and(i8x16.sub(v128.load(end - 16), sc(16)), keep);
-  const pairs = i16x8.add(i16x8.mul(v128.and(d, sc(32)), sc(48)), i16x8.shr_u(d, 8));
-  const fours = i32x4.mul(i32x4.dot_i16x8_s(pairs, sc(64)), sc(80));
-  const eights = i32x4.add(fours, i64x2.shr_u(fours, 32));
-  return <u64>i32x4.extract_lane(eights, 0) * 100000000 + <u64>i32x4.extract_lane(eights, 2);
+  return digitVector(v128.and(i8x16.sub(v128.load(end - 16), sc(16)), keep));
 }
 
 /** The k ≤ 19 digits that end just before `end`, as an integer. */
@@ -178,11 +174,18 @@ const SIMD_C: usize = memory.data<u8>([
   return sixteenDigits(end, k16) + digitsEndingAt(end - 16, k - k16) * 10000000000000000;
 }
 
+/** Sixteen digit values 0-9 in bytes (the first, most significant, in lane 0) as one integer: pairs, then fours with a dot product, then eights, joined in 64 bits. */
+@inline function digitVector(d: v128): u64 {
+  const pairs = i16x8.add(i16x8.mul(v128.and(d, sc(32)), sc(48)), i16x8.shr_u(d, 8));
+  const fours = i32x4.mul(i32x4.dot_i16x8_s(pairs, sc(64)), sc(80));
+  const eights = i32x4.add(fours, i64x2.shr_u(fours, 32));
+  return <u64>i32x4.extract_lane(eights, 0) * 100000000 + <u64>i32x4.extract_lane(eights, 2);
+}
+
 /**
- * The usual case without data-dependent branches: the digits and point are found with one
- * 32-byte SIMD classification, and the integer and fraction digits are converted eight at a
- * time from windows ending at the point and at the end. Longer runs (more than 19 digits, or 31
- * bytes) go to `decimalLoop`.
+ * The usual case, short numbers: the digits and point fit in the 16 bytes after the sign, so
+ * one classification finds them, one swizzle drops the point and right-aligns the digits (at
+ * most 15 of them: M < 2^53), and one SIMD conversion makes M. Longer ones go to `readLonger`.
  */
 @inline function readDecimal(start: usize, delimiter: u32, float32: bool): isize {
   let i = start;
@@ -190,21 +193,68 @@ const SIMD_C: usize = memory.data<u8>([
   while (isSpace(c, delimiter)) c = <u32>load<u8>(++i);
   const negative = c == MINUS;
   i += <usize>(<u32>(c == MINUS) | <u32>(c == PLUS));
-  const zero = sc(16), ten = sc(96), dot = sc(112);
-  const a = v128.load(i), b = v128.load(i, 16);
-  const digitBits = <u32>i8x16.bitmask(i8x16.lt_u(i8x16.sub(a, zero), ten)) | (<u32>i8x16.bitmask(i8x16.lt_u(i8x16.sub(b, zero), ten)) << 16);
-  const dotBits = <u32>i8x16.bitmask(i8x16.eq(a, dot)) | (<u32>i8x16.bitmask(i8x16.eq(b, dot)) << 16);
+  const a = v128.load(i);
+  const digits = i8x16.sub(a, sc(16));
+  const digitBits = <u32>i8x16.bitmask(i8x16.lt_u(digits, sc(96)));
+  const dotBits = <u32>i8x16.bitmask(i8x16.eq(a, sc(112)));
+  const firstDot = dotBits & (0 - dotBits); // a second point ends the number
+  const L = <i32>ctz(~(digitBits | firstDot)); // bytes of digits and that point (16: maybe more)
+  if (L >= 16) return readLonger(i, a, digitBits, dotBits, start, negative, delimiter, float32);
+  const dotAt = <i32>ctz(firstDot); // 32 without a point
+  const hasDot = dotAt < L;
+  const D = L - <i32>hasDot;
+  if (D == 0) return NOT_A_NUMBER;
+  // Lane j gets digit t = j - (16 - D), which stands at byte t before the point, t + 1 after
+  // it; lanes with t < 0 get an index ≥ 128, which the swizzle turns into 0.
+  const t = i8x16.add(sc(0), i8x16.splat(<i8>(D - 16)));
+  const index = i8x16.sub(t, i8x16.ge_s(t, i8x16.splat(<i8>dotAt)));
+  const m = digitVector(i8x16.swizzle(digits, index));
+  return finishShort(i + <usize>L, m, hasDot ? L - dotAt - 1 : 0, negative, delimiter, float32);
+}
+
+/** `finish` for M < 2^53 and at most 15 fraction digits; float32 models multiply by a rounded power of ten instead of dividing. */
+@inline function finishShort(i: usize, m: u64, frac: i32, negative: bool, delimiter: u32, float32: bool): isize {
+  let c = <u32>load<u8>(i);
+  if ((c | 0x20) == E_LO) return finishExponent(i, m, frac, negative, delimiter, float32);
+  while (isSpace(c, delimiter)) c = <u32>load<u8>(++i);
+  const mm = <f64>m; // exact
+  let v: f64;
+  if (float32) {
+    // mm × RN(10^-frac) lies within 2 units in the last place of the exact value: it rounds to
+    // the same float32 as Number(text) unless a float32 midpoint lies within 8 units (or it is
+    // zero, subnormal or huge as a float32); those take Clinger's exact division.
+    v = mm * load<f64>(INV_POW10 + (<usize>frac << 3));
+    if (nearFloat32Midpoint(v)) v = mm / pow10(frac);
+  } else v = mm / pow10(frac); // Clinger: exact operands, one rounding
+  value = negative ? -v : v;
+  return <isize>i;
+}
+
+/**
+ * Numbers of 16 bytes or more (digits and point) without data-dependent branches: `readDecimal`
+ * classified the first 16 bytes (`a`, at `i`), this the next 16; the integer and fraction
+ * digits are converted eight at a time from windows ending at the point and at the end. Longer
+ * runs (more than 19 digits, or 31 bytes) go to `decimalLoop`.
+ */
+@inline function readLonger(i: usize, a: v128, digitBits: u32, dotBits: u32, start: usize, negative: bool, delimiter: u32, float32: bool): isize {
+  const b = v128.load(i, 16);
+  digitBits |= <u32>i8x16.bitmask(i8x16.lt_u(i8x16.sub(b, sc(16)), sc(96))) << 16;
+  dotBits |= <u32>i8x16.bitmask(i8x16.eq(b, sc(112))) << 16;
   const firstDot = dotBits & (0 - dotBits); // a second point ends the number
   const L = <i32>ctz(~(digitBits | firstDot)); // bytes of digits and that point
   const dotAt = <i32>ctz(firstDot);
   const hasDot = dotAt < L;
   const D = L - <i32>hasDot;
   if (D > 19 || L > 30) return decimalLoop(start, delimiter, float32);
-  if (D == 0) return NOT_A_NUMBER;
   const intLen = hasDot ? dotAt : L;
   const fracLen = L - intLen - <i32>hasDot;
   const m = digitRun(i + <usize>intLen, intLen) * load<u64>(POW10_U64 + (<usize>fracLen << 3)) + digitRun(i + <usize>L, fracLen);
   return finish(i + <usize>L, m, fracLen, negative, delimiter, float32);
+}
+
+/** `finish`, not inlined: for the rare short number with an exponent. */
+function finishExponent(i: usize, m: u64, frac: i32, negative: bool, delimiter: u32, float32: bool): isize {
+  return finish(i, m, frac, negative, delimiter, float32);
 }
 
 /** After the digits: the exponent, trailing spaces, and the value (into `value`); returns where it stopped. */
