@@ -97,10 +97,15 @@ function scaleExact(m: u64, e10: i32): bool {
 const FLOAT32_MIN_NORMAL: f64 = 1.1754943508222875e-38; // 2^-126
 const FLOAT32_MAX: f64 = 3.4028234663852886e38;
 
+/**
+ * Whether v (≥ 0) is not a normal float32 value, or lies within 8 units in its last place of a
+ * float32 midpoint (its low 29 bits within 8 of 2^28). On the bits, without branches: for v ≥ 0
+ * they order as the values do.
+ */
 @inline function nearFloat32Midpoint(v: f64): bool {
-  if (!(v >= FLOAT32_MIN_NORMAL && v < FLOAT32_MAX)) return true;
-  const fromTie = <i32>(<u32>reinterpret<u64>(v) & 0x1fffffff) - 0x10000000;
-  return fromTie >= -8 && fromTie <= 8;
+  const bits = reinterpret<u64>(v);
+  const outside = bits - reinterpret<u64>(FLOAT32_MIN_NORMAL) >= reinterpret<u64>(FLOAT32_MAX) - reinterpret<u64>(FLOAT32_MIN_NORMAL);
+  return <bool>(<u32>outside | <u32>((<u32>bits & 0x1fffffff) - 0x0ffffff8 <= 16));
 }
 
 /** Eight digit values 0-9 in bytes (the first, most significant, in the lowest byte) as one integer. */
@@ -125,8 +130,13 @@ const HARD: isize = -2;
  * of its digits and 24 before their end: the caller pads the input on both sides.
  */
 export function decimal(i: usize, delimiter: u32, float32: bool): isize {
-  return readDecimal(i, delimiter, float32);
+  const r = readDecimal(i, delimiter, float32, VALUE_OUT);
+  value = float32 ? <f64>load<f32>(VALUE_OUT) : load<f64>(VALUE_OUT);
+  return r;
 }
+
+// Where `decimal` has readDecimal store its value.
+const VALUE_OUT: usize = memory.data(8, 8);
 
 // 10^0 … 10^19 as integers.
 const POW10_U64: usize = memory.data<u64>([
@@ -187,10 +197,10 @@ const SIMD_C: usize = memory.data<u8>([
  * one classification finds them, one swizzle drops the point and right-aligns the digits (at
  * most 15 of them: M < 2^53), and one SIMD conversion makes M. Longer ones go to `readLonger`.
  */
-@inline function readDecimal(start: usize, delimiter: u32, float32: bool): isize {
+@inline function readDecimal(start: usize, delimiter: u32, float32: bool, to: usize): isize {
   let i = start;
   let c = <u32>load<u8>(i);
-  while (isSpace(c, delimiter)) c = <u32>load<u8>(++i);
+  if (c <= SPACE) while (isSpace(c, delimiter)) c = <u32>load<u8>(++i);
   const negative = c == MINUS;
   i += <usize>(<u32>(c == MINUS) | <u32>(c == PLUS));
   const a = v128.load(i);
@@ -199,7 +209,7 @@ const SIMD_C: usize = memory.data<u8>([
   const dotBits = <u32>i8x16.bitmask(i8x16.eq(a, sc(112)));
   const firstDot = dotBits & (0 - dotBits); // a second point ends the number
   const L = <i32>ctz(~(digitBits | firstDot)); // bytes of digits and that point (16: maybe more)
-  if (L >= 16) return readLonger(i, a, digitBits, dotBits, start, negative, delimiter, float32);
+  if (L >= 16) return storeValue(readLonger(i, a, digitBits, dotBits, start, negative, delimiter, float32), float32, to);
   const dotAt = <i32>ctz(firstDot); // 32 without a point
   const hasDot = dotAt < L;
   const D = L - <i32>hasDot;
@@ -209,15 +219,15 @@ const SIMD_C: usize = memory.data<u8>([
   const t = i8x16.add(sc(0), i8x16.splat(<i8>(D - 16)));
   const index = i8x16.sub(t, i8x16.ge_s(t, i8x16.splat(<i8>dotAt)));
   const m = digitVector(i8x16.swizzle(digits, index));
-  return finishShort(i + <usize>L, m, hasDot ? L - dotAt - 1 : 0, negative, delimiter, float32);
+  return finishShort(i + <usize>L, m, hasDot ? L - dotAt - 1 : 0, negative, delimiter, float32, to);
 }
 
 /** `finish` for M < 2^53 and at most 15 fraction digits; float32 models multiply by a rounded power of ten instead of dividing. */
-@inline function finishShort(i: usize, m: u64, frac: i32, negative: bool, delimiter: u32, float32: bool): isize {
+@inline function finishShort(i: usize, m: u64, frac: i32, negative: bool, delimiter: u32, float32: bool, to: usize): isize {
   let c = <u32>load<u8>(i);
-  if ((c | 0x20) == E_LO) return finishExponent(i, m, frac, negative, delimiter, float32);
-  while (isSpace(c, delimiter)) c = <u32>load<u8>(++i);
-  const mm = <f64>m; // exact
+  if (c <= SPACE) while (isSpace(c, delimiter)) c = <u32>load<u8>(++i);
+  else if ((c | 0x20) == E_LO) return storeValue(finishExponent(i, m, frac, negative, delimiter, float32), float32, to);
+  const mm = <f64><i64>m; // exact
   let v: f64;
   if (float32) {
     // mm × RN(10^-frac) lies within 2 units in the last place of the exact value: it rounds to
@@ -226,8 +236,17 @@ const SIMD_C: usize = memory.data<u8>([
     v = mm * load<f64>(INV_POW10 + (<usize>frac << 3));
     if (nearFloat32Midpoint(v)) v = mm / pow10(frac);
   } else v = mm / pow10(frac); // Clinger: exact operands, one rounding
-  value = negative ? -v : v;
+  if (negative) v = -v;
+  if (float32) store<f32>(to, <f32>v);
+  else store<f64>(to, v);
   return <isize>i;
+}
+
+/** Stores `value` at `to` (as a float32 for float32 models) and passes `r` on. */
+@inline function storeValue(r: isize, float32: bool, to: usize): isize {
+  if (float32) store<f32>(to, <f32>value);
+  else store<f64>(to, value);
+  return r;
 }
 
 /**
@@ -365,12 +384,10 @@ export function parseRows(
       const role = <u32>load<u8>(roles + <usize>c);
       let e: usize = q;
       if (role & 1) {
-        const r = readDecimal(q, delimiter, float32);
+        const j = <usize>load<i32>(slots + (<usize>c << 2));
+        const r = readDecimal(q, delimiter, float32, o + (float32 ? j << 2 : j << 3));
         if (r < 0) { ok = false; break; }
         e = <usize>r;
-        const j = <usize>load<i32>(slots + (<usize>c << 2));
-        if (float32) store<f32>(o + (j << 2), <f32>value);
-        else store<f64>(o + (j << 3), value);
         if (role & 2) {
           const k = <usize>load<i32>(slots2 + (<usize>c << 2));
           store<i32>(s + (k << 3), <i32>q);
