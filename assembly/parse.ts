@@ -165,6 +165,7 @@ const SIMD_C: usize = memory.data<u8>([
   0x10, 0x27, 0, 0, 1, 0, 0, 0, 0x10, 0x27, 0, 0, 1, 0, 0, 0, // 80: i32 10000, 1
   10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, // 96: 10
   0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, // 112: '.'
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, // 128: 16
 ], 16);
 @inline function sc(offset: usize): v128 { return v128.load(SIMD_C + offset); }
 
@@ -209,7 +210,7 @@ const SIMD_C: usize = memory.data<u8>([
   const dotBits = <u32>i8x16.bitmask(i8x16.eq(a, sc(112)));
   const firstDot = dotBits & (0 - dotBits); // a second point ends the number
   const L = <i32>ctz(~(digitBits | firstDot)); // bytes of digits and that point (16: maybe more)
-  if (L >= 16) return storeValue(readLonger(i, a, digitBits, dotBits, start, negative, delimiter, float32), float32, to);
+  if (L >= 16) return storeValue(readLonger(i, digits, digitBits, dotBits, start, negative, delimiter, float32), float32, to);
   const dotAt = <i32>ctz(firstDot); // 32 without a point
   const hasDot = dotAt < L;
   const D = L - <i32>hasDot;
@@ -250,14 +251,16 @@ const SIMD_C: usize = memory.data<u8>([
 }
 
 /**
- * Numbers of 16 bytes or more (digits and point) without data-dependent branches: `readDecimal`
- * classified the first 16 bytes (`a`, at `i`), this the next 16; the integer and fraction
- * digits are converted eight at a time from windows ending at the point and at the end. Longer
+ * Numbers of 16 bytes or more (digits and point): `readDecimal` classified the first 16 bytes
+ * (their digit values in `digitsA`), this the next 16. Up to 19 digits: the last 16 are gathered
+ * from both windows, the point dropped, by two swizzles (an index past 15 gives 0) and converted
+ * in SIMD, the first ones (at most 3, in the first window) by one swizzle and in 64 bits. Longer
  * runs (more than 19 digits, or 31 bytes) go to `decimalLoop`.
  */
-@inline function readLonger(i: usize, a: v128, digitBits: u32, dotBits: u32, start: usize, negative: bool, delimiter: u32, float32: bool): isize {
+@inline function readLonger(i: usize, digitsA: v128, digitBits: u32, dotBits: u32, start: usize, negative: bool, delimiter: u32, float32: bool): isize {
   const b = v128.load(i, 16);
-  digitBits |= <u32>i8x16.bitmask(i8x16.lt_u(i8x16.sub(b, sc(16)), sc(96))) << 16;
+  const digitsB = i8x16.sub(b, sc(16));
+  digitBits |= <u32>i8x16.bitmask(i8x16.lt_u(digitsB, sc(96))) << 16;
   dotBits |= <u32>i8x16.bitmask(i8x16.eq(b, sc(112))) << 16;
   const firstDot = dotBits & (0 - dotBits); // a second point ends the number
   const L = <i32>ctz(~(digitBits | firstDot)); // bytes of digits and that point
@@ -265,10 +268,16 @@ const SIMD_C: usize = memory.data<u8>([
   const hasDot = dotAt < L;
   const D = L - <i32>hasDot;
   if (D > 19 || L > 30) return decimalLoop(start, delimiter, float32);
-  const intLen = hasDot ? dotAt : L;
-  const fracLen = L - intLen - <i32>hasDot;
-  const m = digitRun(i + <usize>intLen, intLen) * load<u64>(POW10_U64 + (<usize>fracLen << 3)) + digitRun(i + <usize>L, fracLen);
-  return finish(i + <usize>L, m, fracLen, negative, delimiter, float32);
+  // Lane j of `low` gets digit t = j + D - 16, at byte t before the point and t + 1 after it;
+  // lane j of `high` digit t - 16 (lanes with t < 0 get 0).
+  const point = i8x16.splat(<i8>dotAt);
+  const t = i8x16.add(sc(0), i8x16.splat(<i8>(D - 16)));
+  const at = i8x16.sub(t, i8x16.ge_s(t, point));
+  const low = v128.or(i8x16.swizzle(digitsA, at), i8x16.swizzle(digitsB, i8x16.sub(at, sc(128))));
+  const t2 = i8x16.sub(t, sc(128));
+  const high = i8x16.swizzle(digitsA, i8x16.sub(t2, i8x16.ge_s(t2, point)));
+  const m = digitValues(i64x2.extract_lane(high, 1)) * 10000000000000000 + digitVector(low);
+  return finish(i + <usize>L, m, hasDot ? L - dotAt - 1 : 0, negative, delimiter, float32);
 }
 
 /** `finish`, not inlined: for the rare short number with an exponent. */
@@ -291,17 +300,27 @@ function finishExponent(i: usize, m: u64, frac: i32, negative: bool, delimiter: 
     }
     if (expNegative) exp = -exp;
   }
-  while (isSpace(c, delimiter)) c = <u32>load<u8>(++i);
+  if (c <= SPACE) while (isSpace(c, delimiter)) c = <u32>load<u8>(++i);
   const e10 = exp - frac;
-  let v: f64;
+  let v: f64 = 0;
   if (e10 >= -22 && e10 <= 22) {
-    const p = pow10(e10 < 0 ? -e10 : e10);
+    const k = <usize>(e10 < 0 ? -e10 : e10) << 3;
     const mm = <f64>m; // correctly rounded; exact below 2^53
-    v = select<f64>(mm * p, mm / p, e10 >= 0);
-    // Exact below 2^53 (Clinger); for float32 models, good unless near a float32 midpoint.
-    if (!(<u32>(m < 9007199254740992) | (<u32>float32 & <u32>!nearFloat32Midpoint(v)))) {
-      if (!scaleExact(m, e10)) return HARD;
-      v = value;
+    let exact = true;
+    if (float32) {
+      // Three roundings (M, 1/10^k, the product): within 3 units in the last place of the
+      // exact value, so the same float32 as Number(text) unless near a float32 midpoint.
+      v = mm * load<f64>((e10 < 0 ? INV_POW10 : POW10) + k);
+      exact = nearFloat32Midpoint(v);
+    }
+    if (exact) {
+      if (m < 9007199254740992) { // Clinger: exact operands, one rounding
+        const p = load<f64>(POW10 + k);
+        v = e10 < 0 ? mm / p : mm * p;
+      } else {
+        if (!scaleExact(m, e10)) return HARD;
+        v = value;
+      }
     }
   } else if (m == 0) v = 0;
   else if (e10 >= -44 && e10 <= 44) {
