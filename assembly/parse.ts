@@ -223,6 +223,11 @@ const SIMD_C: usize = memory.data<u8>([
   return finishShort(i + <usize>L, m, hasDot ? L - dotAt - 1 : 0, negative, delimiter, float32, to);
 }
 
+/** -v when `negative`, for v ≥ 0 (+0 included), without a branch (the sign of data is random). */
+@inline function withSign(v: f64, negative: bool): f64 {
+  return reinterpret<f64>(reinterpret<u64>(v) | (<u64>negative << 63));
+}
+
 /** `finish` for M < 2^53 and at most 15 fraction digits; float32 models multiply by a rounded power of ten instead of dividing. */
 @inline function finishShort(i: usize, m: u64, frac: i32, negative: bool, delimiter: u32, float32: bool, to: usize): isize {
   let c = <u32>load<u8>(i);
@@ -237,7 +242,7 @@ const SIMD_C: usize = memory.data<u8>([
     v = mm * load<f64>(INV_POW10 + (<usize>frac << 3));
     if (nearFloat32Midpoint(v)) v = mm / pow10(frac);
   } else v = mm / pow10(frac); // Clinger: exact operands, one rounding
-  if (negative) v = -v;
+  v = withSign(v, negative);
   if (float32) store<f32>(to, <f32>v);
   else store<f64>(to, v);
   return <isize>i;
@@ -327,7 +332,7 @@ function finishExponent(i: usize, m: u64, frac: i32, negative: bool, delimiter: 
     if (!scaleExact(m, e10)) return HARD;
     v = value;
   } else return HARD;
-  value = negative ? -v : v;
+  value = withSign(v, negative);
   return <isize>i;
 }
 
