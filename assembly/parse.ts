@@ -1,8 +1,8 @@
 /**
  * CSV/TSV rows parsed in WebAssembly SIMD: the fast path of src/io/delimited-block.ts, moved
- * here because the JavaScript one spent ~85 ns on each 17-digit field (here ~40-50 on this
- * machine). Built to build/forwardpool-parse.wasm. All pointers are byte offsets into this
- * module's memory, laid out by the caller (src/io/wasm-parse.ts).
+ * here because the JavaScript one spent ~85 ns on each 17-digit field (here ~19 on this
+ * machine, ~11 on a field of 6 decimals). Built to build/forwardpool-parse.wasm. All pointers
+ * are byte offsets into this module's memory, laid out by the caller (src/io/wasm-parse.ts).
  *
  * `parseRows` scans plain rows exactly as the JavaScript `fastRow` does and stops at the first
  * row it cannot take: a quoted field, a byte above 0x7f, a field that is not a plain number, a
@@ -14,11 +14,15 @@
  *
  * Numbers: the grammar of `decimalAt` in src/io/decimal.ts (spaces and tabs around it unless
  * one is the delimiter, a sign, digits with an optional point, an optional exponent). The
- * significant digits become an integer M < 10^19 (a u64) and a power of ten e10, then:
- *   1. M < 2^53 and |e10| ≤ 22: one IEEE multiplication or division (Clinger's fast path).
- *   2. float32 models, |e10| ≤ 22: M rounded to a double, times or over 10^|e10|, is within
- *      2.5 units in the last place of Number(text); it rounds to the same float32 unless a float32
- *      midpoint lies within 8 units, which its low 29 bits tell.
+ * significant digits become an integer M < 10^19 (a u64) and a power of ten e10. Digits: a
+ * number whose digits and point fit in 15 bytes (M < 10^15) takes one 16-byte window, one
+ * swizzle that drops the point, one SIMD conversion (`readDecimal`); one of 16-30 bytes takes
+ * two windows (`readLonger`); others go digit by digit (`decimalLoop`). Then the value:
+ *   1. float32 models, |e10| ≤ 22: M rounded to a double, times 10^e10 rounded to a double (for
+ *      e10 < 0 the reciprocal of 10^-e10), is within 3 units in the last place of Number(text)
+ *      (three roundings); it rounds to the same float32 unless a float32 midpoint lies within
+ *      8 units, which its low 29 bits tell. Only then is it computed as below.
+ *   2. M < 2^53 and |e10| ≤ 22: one IEEE multiplication or division (Clinger's fast path).
  *   3. |e10| ≤ 44: double-double arithmetic (Dekker's exact products), correct unless the
  *      exact value lies within 2^-30 of half a gap of the result; the same algorithm as
  *      `scaleExact` in decimal.ts.
