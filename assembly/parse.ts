@@ -198,6 +198,18 @@ const SIMD_C: usize = memory.data<u8>([
 }
 
 /**
+ * At most 15 digit values 0-9 in bytes (the first in lane 0, zeros before it) as one double
+ * (exact: M < 10^15): as `digitVector`, the two eight-digit halves joined as doubles.
+ */
+@inline function digitVectorF64(d: v128): f64 {
+  const pairs = i16x8.add(i16x8.mul(v128.and(d, sc(32)), sc(48)), i16x8.shr_u(d, 8));
+  const fours = i32x4.mul(i32x4.dot_i16x8_s(pairs, sc(64)), sc(80));
+  const eights = i32x4.add(fours, i64x2.shr_u(fours, 32));
+  const halves = f64x2.convert_low_i32x4_s(i32x4.shuffle(eights, eights, 0, 2, 0, 2));
+  return f64x2.extract_lane(halves, 0) * 100000000 + f64x2.extract_lane(halves, 1);
+}
+
+/**
  * The usual case, short numbers: the digits and point fit in the 16 bytes after the sign, so
  * one classification finds them, one swizzle drops the point and right-aligns the digits (at
  * most 15 of them: M < 2^53), and one SIMD conversion makes M. Longer ones go to `readLonger`.
@@ -223,8 +235,7 @@ const SIMD_C: usize = memory.data<u8>([
   // it; lanes with t < 0 get an index ≥ 128, which the swizzle turns into 0.
   const t = i8x16.add(sc(0), i8x16.splat(<i8>(D - 16)));
   const index = i8x16.sub(t, i8x16.ge_s(t, i8x16.splat(<i8>dotAt)));
-  const m = digitVector(i8x16.swizzle(digits, index));
-  return finishShort(i + <usize>L, m, hasDot ? L - dotAt - 1 : 0, negative, delimiter, float32, to);
+  return finishShort(i + <usize>L, digitVectorF64(i8x16.swizzle(digits, index)), hasDot ? L - dotAt - 1 : 0, negative, delimiter, float32, to);
 }
 
 /** -v when `negative`, for v ≥ 0 (+0 included), without a branch (the sign of data is random). */
@@ -233,11 +244,10 @@ const SIMD_C: usize = memory.data<u8>([
 }
 
 /** `finish` for M < 2^53 and at most 15 fraction digits; float32 models multiply by a rounded power of ten instead of dividing. */
-@inline function finishShort(i: usize, m: u64, frac: i32, negative: bool, delimiter: u32, float32: bool, to: usize): isize {
+@inline function finishShort(i: usize, mm: f64, frac: i32, negative: bool, delimiter: u32, float32: bool, to: usize): isize {
   let c = <u32>load<u8>(i);
   if (c <= SPACE) while (isSpace(c, delimiter)) c = <u32>load<u8>(++i);
-  else if ((c | 0x20) == E_LO) return storeValue(finishExponent(i, m, frac, negative, delimiter, float32), float32, to);
-  const mm = <f64><i64>m; // exact
+  else if ((c | 0x20) == E_LO) return storeValue(finishExponent(i, <u64>mm, frac, negative, delimiter, float32), float32, to);
   let v: f64;
   if (float32) {
     // mm × RN(10^-frac) lies within 2 units in the last place of the exact value: it rounds to
