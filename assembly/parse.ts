@@ -1,8 +1,8 @@
 /**
  * CSV/TSV rows parsed in WebAssembly SIMD: the fast path of src/io/delimited-block.ts, moved
- * here because the JavaScript one spent ~85 ns on each 17-digit field (here ~40-50 on this
- * machine). Built to build/forwardpool-parse.wasm. All pointers are byte offsets into this
- * module's memory, laid out by the caller (src/io/wasm-parse.ts).
+ * here because the JavaScript one spent ~85 ns on each 17-digit field (here ~19 on this
+ * machine, ~11 on a field of 6 decimals). Built to build/forwardpool-parse.wasm. All pointers
+ * are byte offsets into this module's memory, laid out by the caller (src/io/wasm-parse.ts).
  *
  * `parseRows` scans plain rows exactly as the JavaScript `fastRow` does and stops at the first
  * row it cannot take: a quoted field, a byte above 0x7f, a field that is not a plain number, a
@@ -14,11 +14,15 @@
  *
  * Numbers: the grammar of `decimalAt` in src/io/decimal.ts (spaces and tabs around it unless
  * one is the delimiter, a sign, digits with an optional point, an optional exponent). The
- * significant digits become an integer M < 10^19 (a u64) and a power of ten e10, then:
- *   1. M < 2^53 and |e10| ≤ 22: one IEEE multiplication or division (Clinger's fast path).
- *   2. float32 models, |e10| ≤ 22: M rounded to a double, times or over 10^|e10|, is within
- *      2.5 units in the last place of Number(text); it rounds to the same float32 unless a float32
- *      midpoint lies within 8 units, which its low 29 bits tell.
+ * significant digits become an integer M < 10^19 (a u64) and a power of ten e10. Digits: a
+ * number whose digits and point fit in 15 bytes (M < 10^15) takes one 16-byte window, one
+ * swizzle that drops the point, one SIMD conversion (`readDecimal`); one of 16-30 bytes takes
+ * two windows (`readLonger`); others go digit by digit (`decimalLoop`). Then the value:
+ *   1. float32 models, |e10| ≤ 22: M rounded to a double, times 10^e10 rounded to a double (for
+ *      e10 < 0 the reciprocal of 10^-e10), is within 3 units in the last place of Number(text)
+ *      (three roundings); it rounds to the same float32 unless a float32 midpoint lies within
+ *      8 units, which its low 29 bits tell. Only then is it computed as below.
+ *   2. M < 2^53 and |e10| ≤ 22: one IEEE multiplication or division (Clinger's fast path).
  *   3. |e10| ≤ 44: double-double arithmetic (Dekker's exact products), correct unless the
  *      exact value lies within 2^-30 of half a gap of the result; the same algorithm as
  *      `scaleExact` in decimal.ts.
@@ -97,10 +101,15 @@ function scaleExact(m: u64, e10: i32): bool {
 const FLOAT32_MIN_NORMAL: f64 = 1.1754943508222875e-38; // 2^-126
 const FLOAT32_MAX: f64 = 3.4028234663852886e38;
 
+/**
+ * Whether v (≥ 0) is not a normal float32 value, or lies within 8 units in its last place of a
+ * float32 midpoint (its low 29 bits within 8 of 2^28). On the bits, without branches: for v ≥ 0
+ * they order as the values do.
+ */
 @inline function nearFloat32Midpoint(v: f64): bool {
-  if (!(v >= FLOAT32_MIN_NORMAL && v < FLOAT32_MAX)) return true;
-  const fromTie = <i32>(<u32>reinterpret<u64>(v) & 0x1fffffff) - 0x10000000;
-  return fromTie >= -8 && fromTie <= 8;
+  const bits = reinterpret<u64>(v);
+  const outside = bits - reinterpret<u64>(FLOAT32_MIN_NORMAL) >= reinterpret<u64>(FLOAT32_MAX) - reinterpret<u64>(FLOAT32_MIN_NORMAL);
+  return <bool>(<u32>outside | <u32>((<u32>bits & 0x1fffffff) - 0x0ffffff8 <= 16));
 }
 
 /** Eight digit values 0-9 in bytes (the first, most significant, in the lowest byte) as one integer. */
@@ -125,8 +134,13 @@ const HARD: isize = -2;
  * of its digits and 24 before their end: the caller pads the input on both sides.
  */
 export function decimal(i: usize, delimiter: u32, float32: bool): isize {
-  return readDecimal(i, delimiter, float32);
+  const r = readDecimal(i, delimiter, float32, VALUE_OUT);
+  value = float32 ? <f64>load<f32>(VALUE_OUT) : load<f64>(VALUE_OUT);
+  return r;
 }
+
+// Where `decimal` has readDecimal store its value.
+const VALUE_OUT: usize = memory.data(8, 8);
 
 // 10^0 … 10^19 as integers.
 const POW10_U64: usize = memory.data<u64>([
@@ -155,6 +169,7 @@ const SIMD_C: usize = memory.data<u8>([
   0x10, 0x27, 0, 0, 1, 0, 0, 0, 0x10, 0x27, 0, 0, 1, 0, 0, 0, // 80: i32 10000, 1
   10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, // 96: 10
   0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, // 112: '.'
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, // 128: 16
 ], 16);
 @inline function sc(offset: usize): v128 { return v128.load(SIMD_C + offset); }
 
@@ -165,11 +180,7 @@ const SIMD_C: usize = memory.data<u8>([
  */
 @inline function sixteenDigits(end: usize, k: i32): u64 {
   const keep = i8x16.ge_u(sc(0), i8x16.splat(<i8>(16 - k)));
-  const d = v128.and(i8x16.sub(v128.load(end - 16), sc(16)), keep);
-  const pairs = i16x8.add(i16x8.mul(v128.and(d, sc(32)), sc(48)), i16x8.shr_u(d, 8));
-  const fours = i32x4.mul(i32x4.dot_i16x8_s(pairs, sc(64)), sc(80));
-  const eights = i32x4.add(fours, i64x2.shr_u(fours, 32));
-  return <u64>i32x4.extract_lane(eights, 0) * 100000000 + <u64>i32x4.extract_lane(eights, 2);
+  return digitVector(v128.and(i8x16.sub(v128.load(end - 16), sc(16)), keep));
 }
 
 /** The k ≤ 19 digits that end just before `end`, as an integer. */
@@ -178,33 +189,119 @@ const SIMD_C: usize = memory.data<u8>([
   return sixteenDigits(end, k16) + digitsEndingAt(end - 16, k - k16) * 10000000000000000;
 }
 
+/** Sixteen digit values 0-9 in bytes (the first, most significant, in lane 0) as one integer: pairs, then fours with a dot product, then eights, joined in 64 bits. */
+@inline function digitVector(d: v128): u64 {
+  const pairs = i16x8.add(i16x8.mul(v128.and(d, sc(32)), sc(48)), i16x8.shr_u(d, 8));
+  const fours = i32x4.mul(i32x4.dot_i16x8_s(pairs, sc(64)), sc(80));
+  const eights = i32x4.add(fours, i64x2.shr_u(fours, 32));
+  return <u64>i32x4.extract_lane(eights, 0) * 100000000 + <u64>i32x4.extract_lane(eights, 2);
+}
+
 /**
- * The usual case without data-dependent branches: the digits and point are found with one
- * 32-byte SIMD classification, and the integer and fraction digits are converted eight at a
- * time from windows ending at the point and at the end. Longer runs (more than 19 digits, or 31
- * bytes) go to `decimalLoop`.
+ * At most 15 digit values 0-9 in bytes (the first in lane 0, zeros before it) as one double
+ * (exact: M < 10^15): as `digitVector`, the two eight-digit halves joined as doubles.
  */
-@inline function readDecimal(start: usize, delimiter: u32, float32: bool): isize {
+@inline function digitVectorF64(d: v128): f64 {
+  const pairs = i16x8.add(i16x8.mul(v128.and(d, sc(32)), sc(48)), i16x8.shr_u(d, 8));
+  const fours = i32x4.mul(i32x4.dot_i16x8_s(pairs, sc(64)), sc(80));
+  const eights = i32x4.add(fours, i64x2.shr_u(fours, 32));
+  const halves = f64x2.convert_low_i32x4_s(i32x4.shuffle(eights, eights, 0, 2, 0, 2));
+  return f64x2.extract_lane(halves, 0) * 100000000 + f64x2.extract_lane(halves, 1);
+}
+
+/**
+ * The usual case, short numbers: the digits and point fit in the 16 bytes after the sign, so
+ * one classification finds them, one swizzle drops the point and right-aligns the digits (at
+ * most 15 of them: M < 2^53), and one SIMD conversion makes M. Longer ones go to `readLonger`.
+ */
+@inline function readDecimal(start: usize, delimiter: u32, float32: bool, to: usize): isize {
   let i = start;
   let c = <u32>load<u8>(i);
-  while (isSpace(c, delimiter)) c = <u32>load<u8>(++i);
+  if (c <= SPACE) while (isSpace(c, delimiter)) c = <u32>load<u8>(++i);
   const negative = c == MINUS;
   i += <usize>(<u32>(c == MINUS) | <u32>(c == PLUS));
-  const zero = sc(16), ten = sc(96), dot = sc(112);
-  const a = v128.load(i), b = v128.load(i, 16);
-  const digitBits = <u32>i8x16.bitmask(i8x16.lt_u(i8x16.sub(a, zero), ten)) | (<u32>i8x16.bitmask(i8x16.lt_u(i8x16.sub(b, zero), ten)) << 16);
-  const dotBits = <u32>i8x16.bitmask(i8x16.eq(a, dot)) | (<u32>i8x16.bitmask(i8x16.eq(b, dot)) << 16);
+  const a = v128.load(i);
+  const digits = i8x16.sub(a, sc(16));
+  const digitBits = <u32>i8x16.bitmask(i8x16.lt_u(digits, sc(96)));
+  const dotBits = <u32>i8x16.bitmask(i8x16.eq(a, sc(112)));
+  const firstDot = dotBits & (0 - dotBits); // a second point ends the number
+  const L = <i32>ctz(~(digitBits | firstDot)); // bytes of digits and that point (16: maybe more)
+  if (L >= 16) return storeValue(readLonger(i, digits, digitBits, dotBits, start, negative, delimiter, float32), float32, to);
+  const dotAt = <i32>ctz(firstDot); // 32 without a point
+  const hasDot = dotAt < L;
+  const D = L - <i32>hasDot;
+  if (D == 0) return NOT_A_NUMBER;
+  // Lane j gets digit t = j - (16 - D), which stands at byte t before the point, t + 1 after
+  // it; lanes with t < 0 get an index ≥ 128, which the swizzle turns into 0.
+  const t = i8x16.add(sc(0), i8x16.splat(<i8>(D - 16)));
+  const index = i8x16.sub(t, i8x16.ge_s(t, i8x16.splat(<i8>dotAt)));
+  return finishShort(i + <usize>L, digitVectorF64(i8x16.swizzle(digits, index)), hasDot ? L - dotAt - 1 : 0, negative, delimiter, float32, to);
+}
+
+/** -v when `negative`, for v ≥ 0 (+0 included), without a branch (the sign of data is random). */
+@inline function withSign(v: f64, negative: bool): f64 {
+  return reinterpret<f64>(reinterpret<u64>(v) | (<u64>negative << 63));
+}
+
+/** `finish` for M < 2^53 and at most 15 fraction digits; float32 models multiply by a rounded power of ten instead of dividing. */
+@inline function finishShort(i: usize, mm: f64, frac: i32, negative: bool, delimiter: u32, float32: bool, to: usize): isize {
+  let c = <u32>load<u8>(i);
+  if (c <= SPACE) while (isSpace(c, delimiter)) c = <u32>load<u8>(++i);
+  else if ((c | 0x20) == E_LO) return storeValue(finishExponent(i, <u64>mm, frac, negative, delimiter, float32), float32, to);
+  let v: f64;
+  if (float32) {
+    // mm × RN(10^-frac) lies within 2 units in the last place of the exact value: it rounds to
+    // the same float32 as Number(text) unless a float32 midpoint lies within 8 units (or it is
+    // zero, subnormal or huge as a float32); those take Clinger's exact division.
+    v = mm * load<f64>(INV_POW10 + (<usize>frac << 3));
+    if (nearFloat32Midpoint(v)) v = mm / pow10(frac);
+  } else v = mm / pow10(frac); // Clinger: exact operands, one rounding
+  v = withSign(v, negative);
+  if (float32) store<f32>(to, <f32>v);
+  else store<f64>(to, v);
+  return <isize>i;
+}
+
+/** Stores `value` at `to` (as a float32 for float32 models) and passes `r` on. */
+@inline function storeValue(r: isize, float32: bool, to: usize): isize {
+  if (float32) store<f32>(to, <f32>value);
+  else store<f64>(to, value);
+  return r;
+}
+
+/**
+ * Numbers of 16 bytes or more (digits and point): `readDecimal` classified the first 16 bytes
+ * (their digit values in `digitsA`), this the next 16. Up to 19 digits: the last 16 are gathered
+ * from both windows, the point dropped, by two swizzles (an index past 15 gives 0) and converted
+ * in SIMD, the first ones (at most 3, in the first window) by one swizzle and in 64 bits. Longer
+ * runs (more than 19 digits, or 31 bytes) go to `decimalLoop`.
+ */
+@inline function readLonger(i: usize, digitsA: v128, digitBits: u32, dotBits: u32, start: usize, negative: bool, delimiter: u32, float32: bool): isize {
+  const b = v128.load(i, 16);
+  const digitsB = i8x16.sub(b, sc(16));
+  digitBits |= <u32>i8x16.bitmask(i8x16.lt_u(digitsB, sc(96))) << 16;
+  dotBits |= <u32>i8x16.bitmask(i8x16.eq(b, sc(112))) << 16;
   const firstDot = dotBits & (0 - dotBits); // a second point ends the number
   const L = <i32>ctz(~(digitBits | firstDot)); // bytes of digits and that point
   const dotAt = <i32>ctz(firstDot);
   const hasDot = dotAt < L;
   const D = L - <i32>hasDot;
   if (D > 19 || L > 30) return decimalLoop(start, delimiter, float32);
-  if (D == 0) return NOT_A_NUMBER;
-  const intLen = hasDot ? dotAt : L;
-  const fracLen = L - intLen - <i32>hasDot;
-  const m = digitRun(i + <usize>intLen, intLen) * load<u64>(POW10_U64 + (<usize>fracLen << 3)) + digitRun(i + <usize>L, fracLen);
-  return finish(i + <usize>L, m, fracLen, negative, delimiter, float32);
+  // Lane j of `low` gets digit t = j + D - 16, at byte t before the point and t + 1 after it;
+  // lane j of `high` digit t - 16 (lanes with t < 0 get 0).
+  const point = i8x16.splat(<i8>dotAt);
+  const t = i8x16.add(sc(0), i8x16.splat(<i8>(D - 16)));
+  const at = i8x16.sub(t, i8x16.ge_s(t, point));
+  const low = v128.or(i8x16.swizzle(digitsA, at), i8x16.swizzle(digitsB, i8x16.sub(at, sc(128))));
+  const t2 = i8x16.sub(t, sc(128));
+  const high = i8x16.swizzle(digitsA, i8x16.sub(t2, i8x16.ge_s(t2, point)));
+  const m = digitValues(i64x2.extract_lane(high, 1)) * 10000000000000000 + digitVector(low);
+  return finish(i + <usize>L, m, hasDot ? L - dotAt - 1 : 0, negative, delimiter, float32);
+}
+
+/** `finish`, not inlined: for the rare short number with an exponent. */
+function finishExponent(i: usize, m: u64, frac: i32, negative: bool, delimiter: u32, float32: bool): isize {
+  return finish(i, m, frac, negative, delimiter, float32);
 }
 
 /** After the digits: the exponent, trailing spaces, and the value (into `value`); returns where it stopped. */
@@ -222,24 +319,34 @@ const SIMD_C: usize = memory.data<u8>([
     }
     if (expNegative) exp = -exp;
   }
-  while (isSpace(c, delimiter)) c = <u32>load<u8>(++i);
+  if (c <= SPACE) while (isSpace(c, delimiter)) c = <u32>load<u8>(++i);
   const e10 = exp - frac;
-  let v: f64;
+  let v: f64 = 0;
   if (e10 >= -22 && e10 <= 22) {
-    const p = pow10(e10 < 0 ? -e10 : e10);
+    const k = <usize>(e10 < 0 ? -e10 : e10) << 3;
     const mm = <f64>m; // correctly rounded; exact below 2^53
-    v = select<f64>(mm * p, mm / p, e10 >= 0);
-    // Exact below 2^53 (Clinger); for float32 models, good unless near a float32 midpoint.
-    if (!(<u32>(m < 9007199254740992) | (<u32>float32 & <u32>!nearFloat32Midpoint(v)))) {
-      if (!scaleExact(m, e10)) return HARD;
-      v = value;
+    let exact = true;
+    if (float32) {
+      // Three roundings (M, 1/10^k, the product): within 3 units in the last place of the
+      // exact value, so the same float32 as Number(text) unless near a float32 midpoint.
+      v = mm * load<f64>((e10 < 0 ? INV_POW10 : POW10) + k);
+      exact = nearFloat32Midpoint(v);
+    }
+    if (exact) {
+      if (m < 9007199254740992) { // Clinger: exact operands, one rounding
+        const p = load<f64>(POW10 + k);
+        v = e10 < 0 ? mm / p : mm * p;
+      } else {
+        if (!scaleExact(m, e10)) return HARD;
+        v = value;
+      }
     }
   } else if (m == 0) v = 0;
   else if (e10 >= -44 && e10 <= 44) {
     if (!scaleExact(m, e10)) return HARD;
     v = value;
   } else return HARD;
-  value = negative ? -v : v;
+  value = withSign(v, negative);
   return <isize>i;
 }
 
@@ -315,12 +422,10 @@ export function parseRows(
       const role = <u32>load<u8>(roles + <usize>c);
       let e: usize = q;
       if (role & 1) {
-        const r = readDecimal(q, delimiter, float32);
+        const j = <usize>load<i32>(slots + (<usize>c << 2));
+        const r = readDecimal(q, delimiter, float32, o + (float32 ? j << 2 : j << 3));
         if (r < 0) { ok = false; break; }
         e = <usize>r;
-        const j = <usize>load<i32>(slots + (<usize>c << 2));
-        if (float32) store<f32>(o + (j << 2), <f32>value);
-        else store<f64>(o + (j << 3), value);
         if (role & 2) {
           const k = <usize>load<i32>(slots2 + (<usize>c << 2));
           store<i32>(s + (k << 3), <i32>q);

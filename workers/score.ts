@@ -28,7 +28,30 @@ const scratch = new Scratch();
 
 type Setup = { id: string; model: KernelModel; job: ScoreJob };
 
-export default function score(task: { bytes: Uint8Array; setup: Setup; giveBack?: boolean } | { columnar: ColumnarTask; setup: Setup }): ChunkOutput | Promise<ChunkOutput> {
+type Task = { bytes: Uint8Array; setup: Setup; giveBack?: boolean } | { columnar: ColumnarTask; setup: Setup };
+
+// The pool hands each worker two tasks at once (src/engine/pool.ts). A text task runs to its end
+// synchronously; a columnar one awaits, and the scratch memory above allows one task at a time:
+// a task that arrives while one is still pending waits for it.
+let pending: Promise<unknown> | undefined;
+
+export default function score(task: Task): ChunkOutput | Promise<ChunkOutput> {
+  if (pending) {
+    const next = pending.then(() => scoreNow(task), () => scoreNow(task));
+    return track(next);
+  }
+  const out = scoreNow(task);
+  return out instanceof Promise ? track(out) : out;
+}
+
+function track(p: Promise<ChunkOutput>): Promise<ChunkOutput> {
+  pending = p;
+  const clear = () => { if (pending === p) pending = undefined; };
+  p.then(clear, clear);
+  return p;
+}
+
+function scoreNow(task: Task): ChunkOutput | Promise<ChunkOutput> {
   trace('task');
   if (current?.id !== task.setup.id) {
     current = { ...task.setup, run: makeRowsFn(task.setup.model, kernel) };

@@ -9,6 +9,7 @@ import { keptText, type ParsedBlock } from './parse-block.js';
 import type { ScoreJob } from './score-job.js';
 
 import { csvField } from './csv-field.js';
+import { wasmCsvFormatter } from './wasm-format.js';
 
 const encoder = new TextEncoder();
 
@@ -51,6 +52,11 @@ export function labelOf(job: ScoreJob, Y: ArrayLike<number>, o: number, N: numbe
 /** Output bytes for `rows` rows of outputs `Y` (rows × N) and their kept values. */
 export function formatBlock(job: ScoreJob, Y: FloatArray, rows: number, N: number, parsed: Pick<ParsedBlock, 'kept' | 'keptSpans'>, dtype: DType): Uint8Array {
   if (job.output === 'npy') return npyData(Y, rows * N, dtype);
+  // Float32 CSV rows whose kept fields are byte ranges (or none): in WebAssembly where it runs.
+  if (job.output === 'csv' && dtype === 'float32' && (parsed.keptSpans || job.kept.length === 0)) {
+    const wasm = wasmCsvFormatter();
+    if (wasm) return wasm.format(job, Y as Float32Array, rows, N, parsed.keptSpans);
+  }
   if (job.output === 'csv' && parsed.keptSpans) return csvFromSpans(job, Y, rows, N, parsed.keptSpans, dtype === 'float64' ? writeFloat64 : writeFloat32);
   const fmt = dtype === 'float64' ? formatFloat64 : formatFloat32;
   const kept = keptText(parsed);
