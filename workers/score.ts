@@ -14,7 +14,7 @@ import type { ScoreJob } from '../src/io/score-job.js';
 import { trace } from '../src/trace.js';
 import { withInputBack } from './give-back.js';
 import { Scratch } from '../src/io/parse-block.js';
-import { runColumnarTask, type ColumnarTask } from '../src/io/columnar/score-columns.js';
+import type { ColumnarTask } from '../src/io/columnar/score-columns.js';
 
 // 'auto' when the CLI started the pool before it knew more (src/cli/early-pool.ts): resolved
 // here as the calling thread would (the same process, the same V8 flags).
@@ -22,6 +22,16 @@ const kernel = resolveKernel((workerData as { kernel: KernelChoice }).kernel);
 // The forward function is made on the first task of a job, not at start-up: a worker that never
 // gets a block (a small file) then never compiles WebAssembly.
 let current: { id: string; model: KernelModel; job: ScoreJob; run: RowsFn } | undefined;
+
+// Parquet and Arrow tasks' code (and node:fs/promises) loads with the first such task: a CSV run's
+// workers do not load it (~2.5 ms of each worker's start). require() where this module runs as
+// CommonJS (the dist/workers/score.cjs bundle, which holds that code; tsx under vitest, whose
+// workers do not resolve an import() of a .ts file), import() where it runs as an ES module.
+type ColumnarModule = typeof import('../src/io/columnar/score-columns.js');
+let columnarModule: Promise<ColumnarModule> | undefined;
+const columnar = (): Promise<ColumnarModule> => (columnarModule ??= typeof require === 'function'
+  ? Promise.resolve().then(() => require('../src/io/columnar/score-columns.js') as ColumnarModule)
+  : import('../src/io/columnar/score-columns.js'));
 
 // Arrays reused from block to block (one task at a time per worker: src/engine/pool.ts).
 const scratch = new Scratch();
@@ -58,7 +68,8 @@ function scoreNow(task: Task): ChunkOutput | Promise<ChunkOutput> {
     trace('kernel ready');
   }
   if ('columnar' in task) {
-    return runColumnarTask(current.id, current.model, current.run, current.job, task.columnar);
+    const { id, model, run, job } = current;
+    return columnar().then((m) => m.runColumnarTask(id, model, run, job, task.columnar));
   }
   // The output text is copied back (it is small next to the input); the input's array moves back
   // for the calling thread to cut the next block into (giveBack).
