@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { countLines, indexOfByte } from './rows.js';
 
 /** What `scoreFile` reads instead of the whole file when it scores one shard. */
 export interface ShardRange {
@@ -67,7 +68,7 @@ export class FileBytes {
   async lineFeedFrom(from: number, step = 1 << 16): Promise<number> {
     for (let p = from; p < this.size; p += step) {
       const chunk = await this.read(p, step);
-      const i = chunk.indexOf(LF);
+      const i = indexOfByte(chunk, LF);
       if (i >= 0) return p + i;
     }
     return -1;
@@ -78,8 +79,7 @@ export class FileBytes {
     let n = 0;
     const step = 1 << 20;
     for (let p = 0; p < end; p += step) {
-      const c = await this.read(p, Math.min(step, end - p));
-      for (let i = c.indexOf(LF); i >= 0; i = c.indexOf(LF, i + 1)) n++;
+      n += countLines(await this.read(p, Math.min(step, end - p)));
     }
     return n;
   }

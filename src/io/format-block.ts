@@ -7,7 +7,6 @@ import { formatFloat32, formatFloat64, writeAscii, writeFloat32 } from './number
 import { LITTLE_ENDIAN } from './npy.js';
 import { keptText, type ParsedBlock } from './parse-block.js';
 import type { ScoreJob } from './score-job.js';
-
 import { csvField } from './csv-field.js';
 import { wasmCsvFormatter } from './wasm-format.js';
 

@@ -139,8 +139,9 @@ export class RowCutter implements Cutter {
 
   /** The index of the last newline outside quotes in `chunk` (-1 if none), carrying the quote state on. */
   #lastRowEnd(chunk: Uint8Array): number {
-    // Without quotes in play the last newline ends a row: both found natively (memchr), which
-    // keeps the calling thread's JavaScript from touching every byte.
+    // Without quotes in play the last newline ends a row: the quote search is native (memchr)
+    // and the newline is found scanning back from the end, so the calling thread's JavaScript
+    // does not touch every byte.
     if (!this.quotes || (!this.#inQuotes && indexOfByte(chunk, QUOTE) < 0)) return chunk.lastIndexOf(LF);
     let lastCut = -1;
     let inQuotes = this.#inQuotes;

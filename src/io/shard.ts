@@ -27,7 +27,7 @@ import { BadDataError } from './input.js';
 import { npyHeader, npyHeaderLength, NpyFormatError, parseNpyHeader } from './npy.js';
 import { scoreFile, ScoreUsageError, type ScoreFileOptions, type ScoreSummary } from './pipeline.js';
 import { isBlank } from './ndjson.js';
-import { splitFirstRow } from './rows.js';
+import { countLines, splitFirstRow } from './rows.js';
 
 export interface ShardSpec {
   /** 0-based. */
@@ -120,8 +120,7 @@ async function planText(f: FileBytes, spec: ShardSpec, o: PlanOptions, source: s
   const [s, e] = shareOf(f.size, spec);
   const start = await rowStartFrom(s);
   const end = Math.max(start, await rowStartFrom(e));
-  let headLines = 0;
-  for (let i = head.indexOf(0x0a); i >= 0; i = head.indexOf(0x0a, i + 1)) headLines++;
+  const headLines = countLines(head);
   return {
     range: { head, start, end, borrowedHead: true, lineShift: 0 },
     // Pipeline lines 1..headLines are the head; its next line is the file's line feedsBefore(start) + 1.
